@@ -1,0 +1,173 @@
+import fc from 'fast-check';
+import { type CaseRanges, chooserFromChoices, scheduleArbitrary } from '../../properties/case-arbitrary.ts';
+import { evaluateProperty } from '../../properties/properties.ts';
+import type { PropertyName } from '../../properties/property-names.ts';
+import { StrategyError, StrategyLoadError } from '../engine/errors.ts';
+import type { Lab } from '../engine/lab.ts';
+import { type CaseRun, runCase } from '../engine/run-case.ts';
+import { Workspace } from '../engine/workspace.ts';
+import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
+import { findScenario } from '../scenarios/scenario-registry.ts';
+import type { LoadedStrategy } from '../strategy/strategy.ts';
+import { counterexampleOf } from './counterexample.ts';
+import type { PropertyReport, StrategyReport } from './report-model.ts';
+
+export interface CheckStrategyOptions {
+  /** Generated cases per property (fast-check's numRuns). */
+  readonly runs: number;
+  readonly seed: number;
+  readonly ranges: CaseRanges;
+  readonly properties: readonly PropertyName[];
+  readonly timeoutMs: number;
+  /** Called after every fresh interleaving (for progress bars). */
+  readonly onInterleaving?: () => void;
+  readonly now?: () => number;
+}
+
+/**
+ * Checks one strategy: fast-check draws cases and schedules, the engine runs
+ * them, and each property's first failure is shrunk to the smallest case.
+ * Runs are memoised so the properties share the interleavings they have in common.
+ */
+export async function checkStrategy(
+  lab: Lab,
+  strategy: LoadedStrategy,
+  options: CheckStrategyOptions,
+): Promise<StrategyReport> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const scenario = findScenario(strategy.scenario) as Scenario<ScenarioCase> | undefined;
+  const base = {
+    name: strategy.name,
+    file: strategy.file,
+    description: strategy.description ?? null,
+    scenario: strategy.scenario,
+  };
+  if (!scenario) throw new Error(`unknown scenario ${strategy.scenario}`);
+  let workspace: Workspace | undefined;
+  const runs = new Map<string, CaseRun>();
+  try {
+    workspace = await Workspace.open(lab, strategy.name, scenario);
+    await installStrategySql(workspace, strategy, scenario);
+    const properties: PropertyReport[] = [];
+    let fatal: unknown = null;
+    const run = async (kase: ScenarioCase, choices: number[]): Promise<CaseRun> => {
+      const key = JSON.stringify([kase, choices]);
+      const cached = runs.get(key);
+      if (cached) return cached;
+      const result = await runCase({
+        workspace: workspace!,
+        strategy,
+        scenario,
+        kase,
+        choose: chooserFromChoices(choices),
+        timeoutMs: options.timeoutMs,
+      });
+      runs.set(key, result);
+      options.onInterleaving?.();
+      return result;
+    };
+    const arbitrary = fc.record({
+      kase: scenario.caseArbitrary(options.ranges),
+      choices: scheduleArbitrary(options.ranges.buyers.max),
+    });
+    for (const name of options.properties) {
+      const details = await fc.check(
+        fc.asyncProperty(arbitrary, async ({ kase, choices }) => {
+          if (fatal !== null) return true;
+          try {
+            return evaluateProperty(name, (await run(kase, choices)).facts).holds;
+          } catch (error) {
+            // Not a property failure: the strategy cannot be evaluated. Stop
+            // here rather than let fast-check shrink an error.
+            fatal = error;
+            return true;
+          }
+        }),
+        { numRuns: options.runs, seed: options.seed },
+      );
+      if (fatal !== null) break;
+      const expected = strategy.expect[name];
+      const failing = details.failed ? details.counterexample?.[0] : undefined;
+      const failure = failing ? runs.get(JSON.stringify([failing.kase, failing.choices])) : undefined;
+      const passed = !details.failed;
+      const verdict = evaluateProperty(
+        name,
+        failure?.facts ?? {
+          outcomes: new Map(),
+          measurement: { stock: [], holdings: new Map(), strayChanges: [] },
+          wants: new Map(),
+        },
+      );
+      properties.push({
+        name,
+        passed,
+        ...(expected !== undefined ? { expected } : {}),
+        asExpected: passed === (expected ?? true),
+        counterexample:
+          failure && !verdict.holds
+            ? counterexampleOf(strategy, scenario, failure, verdict.why, details.numShrinks)
+            : null,
+      });
+    }
+    if (fatal !== null) throw fatal;
+    return {
+      ...base,
+      passed: properties.every((property) => property.asExpected),
+      error: null,
+      interleavings: runs.size,
+      durationMs: now() - started,
+      properties,
+    };
+  } catch (error) {
+    if (!(error instanceof StrategyError) && !isStatementError(error)) throw error;
+    return {
+      ...base,
+      passed: false,
+      error: oneLine(
+        error instanceof StrategyLoadError ? error.message : `${strategy.file}: ${(error as Error).message}`,
+      ),
+      interleavings: runs.size,
+      durationMs: now() - started,
+      properties: [],
+    };
+  } finally {
+    await workspace?.close();
+  }
+}
+
+export async function installStrategySql(
+  workspace: Workspace,
+  strategy: LoadedStrategy,
+  scenario: Scenario<ScenarioCase>,
+): Promise<void> {
+  if (strategy.installSql === undefined) return;
+  const control = workspace.control.session;
+  try {
+    await control.query(strategy.installSql);
+  } catch (error) {
+    throw new StrategyLoadError(
+      strategy.file,
+      `its SQL fails (${(error as Error).message}): fix it so that it creates ${scenario.sqlSignature}`,
+      { cause: error },
+    );
+  }
+  const found = await control.query('SELECT to_regprocedure($1) IS NOT NULL AS found', [
+    scenario.sqlProcedure,
+  ]);
+  if (found.rows[0]?.found !== true) {
+    throw new StrategyLoadError(
+      strategy.file,
+      `does not create ${scenario.sqlSignature}: add CREATE FUNCTION purchase(…)`,
+    );
+  }
+}
+
+/** A PostgreSQL error from the harness's own statements (setup(), seeding) also ends the strategy. */
+function isStatementError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'StatementError';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

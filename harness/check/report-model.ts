@@ -1,0 +1,69 @@
+import type { PropertyName } from '../../properties/property-names.ts';
+import type { DatabaseSource } from '../database/started-database.ts';
+import type { BuyerOutcome, TraceEvent } from '../engine/trace.ts';
+
+/** The smallest failing interleaving found for one property. */
+export interface Counterexample {
+  /** Initial stock per key (`{ "101": 1 }` for the tickets scenario's event). */
+  readonly capacity: number;
+  readonly buyers: readonly { readonly id: number; readonly quantity: number }[];
+  /** The scenario's whole case, for scenarios with more than one stock (inventory). */
+  readonly case: unknown;
+  /** Buyer ids in release order, space-separated: `--schedule` for replay. */
+  readonly schedule: string;
+  /** The exact command that reproduces this run. */
+  readonly replay: string;
+  /** Units sold (of the event under test; summed over items in other scenarios). */
+  readonly sold: number;
+  readonly stock: readonly { readonly key: string; readonly capacity: number; readonly sold: number }[];
+  readonly outcomes: Record<string, string>;
+  readonly trace: readonly TraceEvent[];
+  /** One sentence: why the property broke. */
+  readonly why: string;
+  /** How many smaller cases fast-check tried while shrinking. */
+  readonly shrinks: number;
+}
+
+export interface PropertyReport {
+  readonly name: PropertyName;
+  /** Whether the property held in every interleaving tried. */
+  readonly passed: boolean;
+  /** What the strategy's `expect` says, when it names this property. */
+  readonly expected?: boolean;
+  /** The verdict matches `expected` (or, with no expectation, the property held). */
+  readonly asExpected: boolean;
+  readonly counterexample: Counterexample | null;
+}
+
+export interface StrategyReport {
+  readonly name: string;
+  readonly file: string;
+  readonly description: string | null;
+  readonly scenario: string;
+  /** Every verdict as expected and no error. */
+  readonly passed: boolean;
+  /** One line when the strategy could not be evaluated (load error, hang, bad return value). */
+  readonly error: string | null;
+  /** Distinct interleavings run, shrinking included. */
+  readonly interleavings: number;
+  readonly durationMs: number;
+  readonly properties: readonly PropertyReport[];
+}
+
+export interface CheckReport {
+  readonly passed: boolean;
+  readonly seed: number;
+  readonly database: { readonly source: DatabaseSource; readonly serverVersion: string };
+  readonly strategies: readonly StrategyReport[];
+}
+
+/** Exit status per SPEC: 2 wins over 1. */
+export function exitCodeOf(report: CheckReport): 0 | 1 | 2 {
+  if (report.strategies.some((strategy) => strategy.error !== null)) return 2;
+  return report.passed ? 0 : 1;
+}
+
+export function outcomeText(outcome: BuyerOutcome): string {
+  if (outcome.kind === 'returned') return outcome.value;
+  return outcome.code ? `threw ${outcome.code}: ${outcome.message}` : `threw: ${outcome.message}`;
+}

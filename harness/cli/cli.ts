@@ -1,0 +1,2 @@
+/** The command line: the core commands plus those other modules add. */
+export { main } from './main.ts';

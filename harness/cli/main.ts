@@ -1,0 +1,254 @@
+import { Command, CommanderError, Option } from 'commander';
+import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
+import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
+import { formatCheckReport } from '../../reports/console-report.ts';
+import { type ReportFiles, writeReportFiles } from '../../reports/report-files.ts';
+import { renderTimeline } from '../../reports/timeline.ts';
+import { type CheckReport, exitCodeOf } from '../check/report-model.ts';
+import { runCheck } from '../check/run-check.ts';
+import { runReplay } from '../check/run-replay.ts';
+import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
+import {
+  parseDbSource,
+  parsePositive,
+  parseProperties,
+  parseQuantities,
+  parseRange,
+  parseSchedule,
+  parseSeed,
+} from './options.ts';
+import { progressBar } from './progress.ts';
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly width: number;
+  readonly color: boolean;
+}
+
+/** Extra commands (list, bench) add themselves here. */
+export type CommandInstaller = (program: Command, io: CliIo, setExit: (code: number) => void) => void;
+const installers: CommandInstaller[] = [];
+export function addCommand(installer: CommandInstaller): void {
+  installers.push(installer);
+}
+
+interface CommonOptions {
+  databaseUrl?: string;
+  db?: DatabaseSource;
+  timeout: number;
+  properties?: PropertyName[];
+  json?: string;
+  junit?: string;
+  markdown?: string;
+  html?: string;
+}
+
+const defaultIo = (): CliIo => ({
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  env: process.env,
+  width: process.stdout.columns ?? 120,
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+});
+
+/** Runs the command line; resolves to the exit status (0 holds, 1 a property fails, 2 unusable). */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number): void => {
+    exitCode = Math.max(exitCode, code);
+  };
+  const program = new Command('oversold')
+    .description('Finds overselling races in purchase code on a real PostgreSQL.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+    })
+    .showSuggestionAfterError(true);
+
+  const common = (command: Command): Command =>
+    command
+      .option('--database-url <url>', 'PostgreSQL to use (also read from DATABASE_URL)')
+      .addOption(
+        new Option('--db <source>', 'where PostgreSQL comes from: embedded, container or url').argParser(
+          parseDbSource,
+        ),
+      )
+      .option(
+        '--timeout <ms>',
+        'longest one buyer may take on one step before the run fails as hung',
+        parsePositive('--timeout', 3_600_000),
+        10_000,
+      )
+      .option('--properties <list>', `which properties (${PROPERTY_NAMES.join(', ')})`, parseProperties)
+      .option('--json <file>', 'write the JSON report')
+      .option('--junit <file>', 'write a JUnit XML report')
+      .option('--markdown <file>', 'write a Markdown summary')
+      .option('--html <file>', 'write a self-contained HTML report');
+
+  common(
+    program
+      .command('check')
+      .description('check strategies: files, or folders of them')
+      .argument('[paths...]', 'strategy files or folders', ['strategies'])
+      .option(
+        '--runs <n>',
+        'generated cases per strategy and property',
+        parsePositive('--runs', 1_000_000),
+        100,
+      )
+      .option('--seed <n>', 'fast-check seed; the same seed gives the same cases', parseSeed)
+      .option(
+        '--capacity <range>',
+        'initial stock range',
+        parseRange('--capacity', 0, 1_000_000),
+        defaultCaseRanges.capacity,
+      )
+      .option('--buyers <range>', 'buyers per case', parseRange('--buyers', 1, 32), defaultCaseRanges.buyers)
+      .option(
+        '--quantity <range>',
+        'units per buyer',
+        parseRange('--quantity', 1, 1_000_000),
+        defaultCaseRanges.quantity,
+      ),
+  ).action(async (paths: string[], options: CommonOptions & Record<string, never>) => {
+    const opts = options as unknown as CommonOptions & {
+      runs: number;
+      seed?: number;
+      capacity: { min: number; max: number };
+      buyers: { min: number; max: number };
+      quantity: { min: number; max: number };
+    };
+    // The one place randomness enters: a fresh seed when none is given, always printed.
+    const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31) | 0;
+    const progress = progressBar(opts.runs);
+    let report: CheckReport;
+    try {
+      report = await runCheck({
+        paths,
+        database: database(opts, io),
+        runs: opts.runs,
+        seed,
+        ranges: { capacity: opts.capacity, buyers: opts.buyers, quantity: opts.quantity },
+        properties: opts.properties ?? [...PROPERTY_NAMES],
+        timeoutMs: opts.timeout,
+        onStrategy: (file, index, total) => progress.strategy(file, index, total),
+        onInterleaving: () => progress.tick(),
+      });
+    } finally {
+      progress.stop();
+    }
+    if (report.strategies.length === 0) {
+      io.err(
+        `oversold: no strategy files under ${paths.join(', ')}: give .ts, .mts, .js, .mjs or .sql files, or folders of them`,
+      );
+      setExit(2);
+      return;
+    }
+    io.out(formatCheckReport(report, { width: io.width, color: io.color }));
+    await writeReportFiles(reportFiles(opts), report);
+    setExit(exitCodeOf(report));
+  });
+
+  common(
+    program
+      .command('replay')
+      .description('re-run one interleaving and print its trace')
+      .argument('<file>', 'the strategy file')
+      .requiredOption(
+        '--schedule <buyers>',
+        'buyer released at each decision, as in "1 2 1 1 2 2"',
+        parseSchedule,
+      )
+      .requiredOption('--capacity <n>', 'initial stock', parsePositive('--capacity', 1_000_000))
+      .requiredOption('--buyers <n>', 'number of buyers', parsePositive('--buyers', 32))
+      .option(
+        '--quantity <n|list>',
+        'units per buyer: one number, or one per buyer (2,1,1)',
+        parseQuantities,
+        [1],
+      ),
+  ).action(async (file: string, options: Record<string, unknown>) => {
+    const opts = options as unknown as CommonOptions & {
+      schedule: number[];
+      capacity: number;
+      buyers: number;
+      quantity: number[];
+    };
+    const stranger = opts.schedule.find((id) => id > opts.buyers);
+    if (stranger !== undefined) {
+      throw new UsageError(
+        `--schedule names buyer ${stranger}, but --buyers is ${opts.buyers}: raise --buyers or fix the schedule`,
+      );
+    }
+    if (opts.quantity.length !== 1 && opts.quantity.length !== opts.buyers) {
+      throw new UsageError(
+        `--quantity lists ${opts.quantity.length} numbers for ${opts.buyers} buyers: give one, or one per buyer`,
+      );
+    }
+    const { report, run } = await runReplay({
+      file,
+      schedule: opts.schedule,
+      capacity: opts.capacity,
+      buyers: opts.buyers,
+      quantities: opts.quantity,
+      database: database(opts, io),
+      properties: opts.properties ?? [...PROPERTY_NAMES],
+      timeoutMs: opts.timeout,
+    });
+    if (run) {
+      const buyers = run.kase.buyers.map((buyer) => buyer.id);
+      io.out(`${report.strategies[0]?.name}: schedule "${run.decisions.join(' ')}"`);
+      io.out('');
+      for (const line of renderTimeline(run.trace, buyers, io.width)) io.out(line);
+      io.out('');
+    }
+    io.out(formatCheckReport(report, { width: io.width, color: io.color }));
+    await writeReportFiles(reportFiles(opts), report);
+    setExit(exitCodeOf(report));
+  });
+
+  for (const install of installers) install(program, io, setExit);
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is a usage error.
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' ? 0 : 2;
+    }
+    io.err(`oversold: ${oneLine(error)}`);
+    return 2;
+  }
+  return exitCode;
+}
+
+/** A bad combination of arguments: exit status 2, one line. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function database(opts: CommonOptions, io: CliIo): { db?: DatabaseSource; url?: string } {
+  const url = opts.databaseUrl ?? io.env.DATABASE_URL;
+  const choice: { db?: DatabaseSource; url?: string } = {};
+  if (opts.db) choice.db = opts.db;
+  if (url) choice.url = url;
+  if (opts.db === 'url' && !url) {
+    throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
+  }
+  return choice;
+}
+
+function reportFiles(opts: CommonOptions): ReportFiles {
+  return { json: opts.json, junit: opts.junit, markdown: opts.markdown, html: opts.html };
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}

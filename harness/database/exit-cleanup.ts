@@ -1,0 +1,26 @@
+/**
+ * Runs registered clean-ups when the process is interrupted (Ctrl-C, SIGTERM),
+ * so that no server, temporary directory or database outlives oversold.
+ * Normal completion and errors clean up through `finally` blocks instead.
+ */
+type Cleanup = () => Promise<void>;
+
+const cleanups = new Set<Cleanup>();
+let installed = false;
+
+export function onInterrupt(cleanup: Cleanup): () => void {
+  install();
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      const code = signal === 'SIGINT' ? 130 : 143;
+      void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(code));
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import pg from 'pg';
+import {
+  type QueryResult,
+  type SessionOptions,
+  type SqlConnector,
+  type SqlSession,
+  StatementError,
+} from '../engine/sql-session.ts';
+
+/** Adapts node-postgres to the engine's {@link SqlConnector}. */
+export function pgConnector(url: string): SqlConnector {
+  return {
+    url,
+    async connect(options: SessionOptions = {}): Promise<SqlSession> {
+      const settings: Record<string, string> = { ...options.settings };
+      if (options.searchPath !== undefined) settings.search_path = options.searchPath;
+      const client = new pg.Client({
+        connectionString: url,
+        application_name: options.applicationName ?? 'oversold',
+        options: Object.entries(settings)
+          .map(([name, value]) => `-c ${name}=${escapeOption(value)}`)
+          .join(' '),
+      });
+      // A dropped connection emits 'error' on the client; without a listener Node
+      // would crash the process. The pending query rejects on its own.
+      client.on('error', () => {});
+      client.on('notice', () => {});
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw error;
+      }
+      const pidRow = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      return new PgSession(client, pidRow.rows[0]!.pid);
+    },
+  };
+}
+
+// libpq's options string separates with spaces and escapes with backslashes.
+function escapeOption(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+}
+
+class PgSession implements SqlSession {
+  readonly pid: number;
+  readonly #client: pg.Client;
+  #closed = false;
+
+  constructor(client: pg.Client, pid: number) {
+    this.#client = client;
+    this.pid = pid;
+  }
+
+  async query(
+    text: string,
+    params?: readonly unknown[],
+    options?: { readonly prepare?: string },
+  ): Promise<QueryResult> {
+    try {
+      const config: pg.QueryConfig = { text, values: (params as unknown[] | undefined) ?? [] };
+      if (options?.prepare) config.name = options.prepare;
+      const result = await this.#client.query(config);
+      // A multi-statement simple query returns an array of results; keep the last.
+      const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
+      return { rows: last.rows, rowCount: last.rowCount, command: last.command };
+    } catch (error) {
+      throw toStatementError(error);
+    }
+  }
+
+  inTransaction(): boolean | undefined {
+    // node-postgres keeps the ReadyForQuery status ('I' idle, 'T' in a block, 'E' failed block).
+    const status = (this.#client as unknown as { _txStatus?: string | null })._txStatus;
+    return typeof status === 'string' ? status !== 'I' : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client.end().catch(() => {});
+  }
+}
+
+function toStatementError(error: unknown): Error {
+  if (error instanceof pg.DatabaseError) {
+    const extra: { detail?: string; constraint?: string } = {};
+    if (error.detail) extra.detail = error.detail;
+    if (error.constraint) extra.constraint = error.constraint;
+    return new StatementError(error.message, error.code ?? 'XX000', extra);
+  }
+  if (error instanceof Error) {
+    // Connection-level failures (terminated backend, closed socket) carry no SQLSTATE.
+    return new StatementError(error.message, '08006', {});
+  }
+  return new StatementError(String(error), 'XX000', {});
+}

@@ -1,0 +1,126 @@
+import { type Deferred, deferred } from './deferred.ts';
+import type { QueryResult } from './sql-session.ts';
+
+/** What a buyer asks to do next; it is held at the gate until the schedule releases it. */
+export type Step =
+  | {
+      readonly kind: 'query';
+      readonly text: string;
+      readonly params: readonly unknown[];
+      readonly at?: string;
+    }
+  | { readonly kind: 'pause'; readonly label: string; readonly at?: string };
+
+/** The handle a strategy's purchase() receives as `db`. */
+export interface BuyerDb {
+  /** Sends one statement when the schedule says so; resolves like pg's `client.query`. */
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: Row[]; rowCount: number | null }>;
+  /** A barrier: a schedulable point with no SQL. */
+  pause(label: string): Promise<void>;
+}
+
+/**
+ * The meeting point between one buyer's code and the scheduler. The buyer side
+ * only submits serialisable steps and awaits their replies, so the same
+ * protocol can cross a process boundary (a child process sends `Step`s over IPC).
+ */
+export class BuyerGate {
+  readonly buyer: number;
+  readonly #onChange: () => void;
+  #held: { step: Step; reply: Deferred<QueryResult | undefined> } | null = null;
+  #closedReason: string | null = null;
+  /** Set when the strategy broke the protocol (e.g. two statements at once). */
+  mistake: string | null = null;
+
+  /** `onChange` runs whenever a step arrives, so a waiting scheduler wakes. */
+  constructor(buyer: number, onChange: () => void) {
+    this.buyer = buyer;
+    this.#onChange = onChange;
+  }
+
+  /** Strategy side: submit a step and wait for its reply. */
+  submit(step: Step): Promise<QueryResult | undefined> {
+    if (this.#closedReason !== null) return Promise.reject(new Error(this.#closedReason));
+    if (this.#held !== null) {
+      this.mistake = `buyer ${this.buyer} sent a second statement while its first was still waiting: await each db.query() before the next (one session runs one statement at a time)`;
+      return Promise.reject(new Error(this.mistake));
+    }
+    const reply = deferred<QueryResult | undefined>();
+    this.#held = { step, reply };
+    this.#onChange();
+    return reply.promise;
+  }
+
+  /** Scheduler side: the step held at the gate, if any. */
+  get held(): Step | null {
+    return this.#held?.step ?? null;
+  }
+
+  /** Scheduler side: take the held step; reply through the returned functions. */
+  take(): { step: Step; reply: Deferred<QueryResult | undefined> } {
+    const held = this.#held;
+    if (held === null) throw new Error(`buyer ${this.buyer} has no step at the gate`);
+    this.#held = null;
+    return held;
+  }
+
+  /** Refuses every later step with this message (the run was abandoned). */
+  close(reason: string): void {
+    this.#closedReason = reason;
+    const held = this.#held;
+    this.#held = null;
+    held?.reply.reject(new Error(reason));
+  }
+}
+
+/** Builds the `db` handle a strategy sees, capturing the caller's line for reports. */
+export function buyerDb(gate: BuyerGate): BuyerDb {
+  return {
+    query(text: string, params?: readonly unknown[]) {
+      if (typeof text !== 'string') {
+        return Promise.reject(
+          new TypeError(`db.query() needs SQL text as its first argument, got ${typeof text}`),
+        );
+      }
+      if (params !== undefined && !Array.isArray(params)) {
+        return Promise.reject(
+          new TypeError('db.query() takes its parameters as an array: db.query(sql, [a, b])'),
+        );
+      }
+      const at = callSite();
+      const step: Step = at
+        ? { kind: 'query', text, params: params ?? [], at }
+        : { kind: 'query', text, params: params ?? [] };
+      // biome-ignore lint/suspicious/noExplicitAny: the row type is the caller's promise
+      return gate.submit(step) as Promise<any>;
+    },
+    async pause(label: string) {
+      const at = callSite();
+      await gate.submit(
+        at ? { kind: 'pause', label: String(label), at } : { kind: 'pause', label: String(label) },
+      );
+    },
+  };
+}
+
+const harnessFile = /[/\\](harness|node_modules)[/\\]|node:internal/;
+
+/** The first stack frame outside oversold: where the strategy called db.query. */
+function callSite(): string | undefined {
+  const stack = new Error().stack?.split('\n').slice(2) ?? [];
+  for (const frame of stack) {
+    if (harnessFile.test(frame)) continue;
+    const match = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame.trim());
+    if (match) return `${relativePath(match[1]!)}:${match[2]}`;
+  }
+  return undefined;
+}
+
+function relativePath(file: string): string {
+  const path = file.startsWith('file://') ? decodeURIComponent(new URL(file).pathname) : file;
+  const cwd = `${process.cwd()}/`;
+  return path.startsWith(cwd) ? path.slice(cwd.length) : path;
+}

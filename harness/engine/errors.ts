@@ -1,0 +1,48 @@
+/**
+ * Errors that end the evaluation of a strategy (exit status 2), as opposed to
+ * a property failing (exit status 1). Callers branch on `code`.
+ */
+export class StrategyError extends Error {
+  readonly code: 'STRATEGY_HANG' | 'STRATEGY_MISTAKE' | 'STRATEGY_LOAD' | 'SCHEDULE_INVALID';
+  constructor(code: StrategyError['code'], message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StrategyError';
+    this.code = code;
+  }
+}
+
+/** A buyer took longer than --timeout on one step. */
+export class HangError extends StrategyError {
+  readonly buyers: number[];
+  constructor(message: string, buyers: number[]) {
+    super('STRATEGY_HANG', message);
+    this.name = 'HangError';
+    this.buyers = buyers;
+  }
+}
+
+/** The strategy broke the contract: a bad return value, two statements at once, a transaction left open. */
+export class StrategyMistakeError extends StrategyError {
+  constructor(message: string) {
+    super('STRATEGY_MISTAKE', message);
+    this.name = 'StrategyMistakeError';
+  }
+}
+
+/** A strategy file could not be loaded. */
+export class StrategyLoadError extends StrategyError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super('STRATEGY_LOAD', `${file}: ${message}`, options);
+    this.name = 'StrategyLoadError';
+    this.file = file;
+  }
+}
+
+/** A replayed schedule names a buyer that cannot move at that point. */
+export class ScheduleError extends StrategyError {
+  constructor(message: string) {
+    super('SCHEDULE_INVALID', message);
+    this.name = 'ScheduleError';
+  }
+}

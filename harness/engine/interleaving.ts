@@ -1,0 +1,416 @@
+import { type BuyerDb, BuyerGate, buyerDb, type Step } from './buyer-gate.ts';
+import type { ControlSession } from './control-session.ts';
+import { type Deferred, deferred } from './deferred.ts';
+import { HangError, StrategyMistakeError } from './errors.ts';
+import type { QueryResult, SqlSession } from './sql-session.ts';
+import { type BuyerOutcome, oneLine, type TraceEvent } from './trace.ts';
+
+/** One buyer of one interleaving: its session and the code it runs. */
+export interface BuyerPlan {
+  readonly id: number;
+  readonly session: SqlSession;
+  /** The buyer session's barrier slot (its `oversold.slot` setting). */
+  readonly slot: number;
+  readonly purchase: (db: BuyerDb) => Promise<unknown>;
+}
+
+/** Picks the buyer released at decision `index` among the ready ones (ascending ids). */
+export type Chooser = (index: number, ready: readonly number[]) => number;
+
+export interface InterleavingOptions {
+  readonly control: ControlSession;
+  readonly buyers: readonly BuyerPlan[];
+  readonly choose: Chooser;
+  /** Longest one buyer may take on one step before the run fails as hung. */
+  readonly timeoutMs: number;
+  /** Milliseconds from some fixed origin (performance.now by default). */
+  readonly now?: () => number;
+}
+
+export interface InterleavingResult {
+  readonly trace: TraceEvent[];
+  readonly outcomes: Map<number, BuyerOutcome>;
+  /** The buyer released at each decision: the schedule string that replays this run. */
+  readonly decisions: number[];
+}
+
+type State = 'thinking' | 'ready' | 'running' | 'blocked' | 'parked' | 'finished';
+
+const outcomes = new Set(['purchased', 'sold-out']);
+
+class BuyerRun {
+  readonly plan: BuyerPlan;
+  readonly gate: BuyerGate;
+  state: State = 'thinking';
+  /** The statement PostgreSQL is working on, while running, blocked or parked. */
+  sql: string | null = null;
+  blockedBy: number[] = [];
+  /** The statement was blocked since it was sent: its completion is a resumption. */
+  wasBlocked = false;
+  /** Which barrier lock of this slot the control session holds now. */
+  barrierHeld = 1;
+  outcome: BuyerOutcome | null = null;
+  /** Events of the current settle, flushed in a fixed order afterwards. */
+  events: TraceEvent[] = [];
+
+  constructor(plan: BuyerPlan, wake: () => void) {
+    this.plan = plan;
+    this.gate = new BuyerGate(plan.id, wake);
+  }
+
+  get id(): number {
+    return this.plan.id;
+  }
+}
+
+/**
+ * Runs the buyers' purchase code with exactly one statement released at a time.
+ * After each release it waits until every buyer is at its gate, finished, or
+ * stuck inside PostgreSQL (blocked by another buyer, or parked at a barrier),
+ * asking PostgreSQL rather than waiting for time to pass.
+ */
+export async function runInterleaving(options: InterleavingOptions): Promise<InterleavingResult> {
+  return new Interleaving(options).run();
+}
+
+class Interleaving {
+  readonly #options: InterleavingOptions;
+  readonly #now: () => number;
+  readonly #runs: BuyerRun[];
+  readonly #byPid = new Map<number, BuyerRun>();
+  readonly #trace: TraceEvent[] = [];
+  #wake: Deferred<void> = deferred();
+  #aborted = false;
+
+  constructor(options: InterleavingOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#runs = [...options.buyers]
+      .sort((a, b) => a.id - b.id)
+      .map((plan) => new BuyerRun(plan, () => this.#wakeUp()));
+    for (const run of this.#runs) this.#byPid.set(run.plan.session.pid, run);
+  }
+
+  async run(): Promise<InterleavingResult> {
+    const { control, choose } = this.#options;
+    const decisions: number[] = [];
+    try {
+      await control.holdFirstBarriers(this.#runs.map((run) => run.plan.slot));
+      for (const run of this.#runs) this.#start(run);
+      await this.#settle(null);
+      for (let index = 0; this.#runs.some((run) => run.state !== 'finished'); index++) {
+        const ready = this.#runs.filter((run) => run.state === 'ready' || run.state === 'parked');
+        if (ready.length === 0) throw this.#stuck();
+        const id = choose(
+          index,
+          ready.map((run) => run.id),
+        );
+        const chosen = ready.find((run) => run.id === id);
+        if (!chosen) throw new Error(`the scheduler chose buyer ${id}, which is not ready`);
+        decisions.push(id);
+        await this.#release(chosen);
+        await this.#settle(chosen);
+      }
+      await this.#checkTransactionsClosed();
+      const result = new Map<number, BuyerOutcome>();
+      for (const run of this.#runs) result.set(run.id, run.outcome!);
+      return { trace: this.#trace, outcomes: result, decisions };
+    } catch (error) {
+      this.#abort();
+      throw error;
+    }
+  }
+
+  #start(run: BuyerRun): void {
+    const db = buyerDb(run.gate);
+    // Start the buyer's code on a fresh microtask so a synchronous throw is an outcome too.
+    Promise.resolve()
+      .then(() => run.plan.purchase(db))
+      .then(
+        (value) => this.#finish(run, value, null),
+        (error: unknown) => this.#finish(run, undefined, error),
+      );
+  }
+
+  #finish(run: BuyerRun, value: unknown, error: unknown): void {
+    if (this.#aborted) return;
+    if (error === null) {
+      if (typeof value !== 'string' || !outcomes.has(value)) {
+        run.gate.mistake = `purchase() returned ${describe(value)} for buyer ${run.id}: return 'purchased' or 'sold-out' (throw to report an error)`;
+        run.outcome = { kind: 'threw', message: run.gate.mistake };
+      } else {
+        run.outcome = { kind: 'returned', value: value as 'purchased' | 'sold-out' };
+        run.events.push({ buyer: run.id, event: 'returned', value });
+      }
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      const code = (error as { code?: unknown } | null)?.code;
+      run.outcome = typeof code === 'string' ? { kind: 'threw', message, code } : { kind: 'threw', message };
+      run.events.push(
+        typeof code === 'string'
+          ? { buyer: run.id, event: 'threw', message, code }
+          : { buyer: run.id, event: 'threw', message },
+      );
+    }
+    run.state = 'finished';
+    this.#wakeUp();
+  }
+
+  async #release(run: BuyerRun): Promise<void> {
+    if (run.state === 'parked') {
+      await this.#options.control.releaseBarrier(run.plan.slot, run.barrierHeld);
+      run.barrierHeld += 1;
+      run.events.push({ buyer: run.id, event: 'continued', label: this.#parkedLabel(run) });
+      run.state = 'running';
+      return;
+    }
+    const { step, reply } = run.gate.take();
+    if (step.kind === 'pause') {
+      run.events.push(withSite({ buyer: run.id, event: 'paused', label: step.label }, step));
+      run.state = 'thinking';
+      reply.resolve(undefined);
+      return;
+    }
+    run.state = 'running';
+    run.sql = oneLine(step.text);
+    run.wasBlocked = false;
+    run.events.push(withSite({ buyer: run.id, event: 'sent', sql: run.sql }, step));
+    run.plan.session.query(step.text, step.params).then(
+      (result) => this.#statementDone(run, reply, result, null),
+      (error: unknown) => this.#statementDone(run, reply, null, error),
+    );
+  }
+
+  #statementDone(
+    run: BuyerRun,
+    reply: Deferred<QueryResult | undefined>,
+    result: QueryResult | null,
+    error: unknown,
+  ): void {
+    if (this.#aborted) return;
+    const sql = run.sql ?? '';
+    const resumed = run.wasBlocked ? { resumed: true as const } : {};
+    if (result) {
+      run.events.push({ buyer: run.id, event: 'completed', sql, rowCount: result.rowCount, ...resumed });
+    } else {
+      const code = String((error as { code?: unknown })?.code ?? 'XX000');
+      const message = error instanceof Error ? error.message : String(error);
+      run.events.push({ buyer: run.id, event: 'failed', sql, code, message, ...resumed });
+    }
+    run.state = 'thinking';
+    run.sql = null;
+    run.blockedBy = [];
+    run.wasBlocked = false;
+    if (result) reply.resolve(result);
+    else reply.reject(error);
+    this.#wakeUp();
+  }
+
+  /**
+   * Waits until no buyer is thinking (its JavaScript between statements) or
+   * running (a statement PostgreSQL is executing and not waiting on a lock).
+   * What remains is stable: blocked statements wait for buyers that will not
+   * move until the schedule releases them.
+   */
+  async #settle(stepped: BuyerRun | null): Promise<void> {
+    const started = this.#now();
+    const { control, timeoutMs } = this.#options;
+    for (;;) {
+      for (const run of this.#runs) {
+        if (run.state === 'thinking' && run.gate.held !== null) run.state = 'ready';
+      }
+      const remaining = timeoutMs - (this.#now() - started);
+      if (remaining <= 0) throw this.#hang(timeoutMs);
+      if (this.#runs.some((run) => run.state === 'thinking')) {
+        await this.#sleepUntilWoken(remaining);
+        continue;
+      }
+      const inFlight = this.#runs.filter(
+        (run) => run.state === 'running' || run.state === 'blocked' || run.state === 'parked',
+      );
+      if (inFlight.length === 0) break;
+      const observed = await control.blockers(inFlight.map((run) => run.plan.session.pid));
+      let moving = false;
+      for (const run of inFlight) {
+        // A statement may have finished while the question was on the wire.
+        if (run.state !== 'running' && run.state !== 'blocked' && run.state !== 'parked') {
+          moving = true;
+          continue;
+        }
+        const pids = observed.get(run.plan.session.pid) ?? [];
+        if (pids.includes(control.pid)) {
+          if (run.state !== 'parked') await this.#park(run);
+          continue;
+        }
+        const by = [
+          ...new Set(pids.map((pid) => this.#byPid.get(pid)?.id).filter((id) => id !== undefined)),
+        ].sort((a, b) => a - b);
+        if (by.length === 0) {
+          // Not waiting on a buyer (or only on an outside session, briefly): still running.
+          run.state = 'running';
+          moving = true;
+          continue;
+        }
+        if (run.state !== 'blocked' || !sameIds(by, run.blockedBy)) {
+          run.state = 'blocked';
+          run.blockedBy = by;
+          run.wasBlocked = true;
+          run.events.push({ buyer: run.id, event: 'blocked', sql: run.sql ?? '', blockedBy: by });
+        }
+        if (by.some((id) => this.#isMoving(id))) moving = true;
+      }
+      if (moving) continue;
+      const cycle = this.#deadlockCycle();
+      if (cycle.length === 0) break;
+      // PostgreSQL resolves a deadlock after deadlock_timeout by failing one
+      // victim with 40P01; wait for that before any further decision, so the
+      // victim does not depend on how fast the schedule runs.
+      await this.#sleepUntilWoken(timeoutMs - (this.#now() - started));
+    }
+    this.#flush(stepped);
+  }
+
+  async #park(run: BuyerRun): Promise<void> {
+    const label = await this.#options.control.barrierLabel(run.plan.session.pid);
+    run.state = 'parked';
+    run.events.push({ buyer: run.id, event: 'paused', label, sql: run.sql ?? '' });
+  }
+
+  #parkedLabel(run: BuyerRun): string {
+    for (let index = this.#trace.length - 1; index >= 0; index--) {
+      const event = this.#trace[index]!;
+      if (event.buyer === run.id && event.event === 'paused') return event.label;
+    }
+    return '';
+  }
+
+  #isMoving(id: number): boolean {
+    const state = this.#runs.find((run) => run.id === id)?.state;
+    return state === 'running' || state === 'thinking';
+  }
+
+  #deadlockCycle(): BuyerRun[] {
+    const blocked = new Map(this.#runs.filter((run) => run.state === 'blocked').map((run) => [run.id, run]));
+    for (const start of blocked.values()) {
+      const path: BuyerRun[] = [];
+      const seen = new Set<number>();
+      let current: BuyerRun | undefined = start;
+      while (current && !seen.has(current.id)) {
+        seen.add(current.id);
+        path.push(current);
+        current = current.blockedBy.map((id) => blocked.get(id)).find((next) => next !== undefined);
+      }
+      if (current) return path.slice(path.indexOf(current));
+    }
+    return [];
+  }
+
+  async #sleepUntilWoken(remainingMs: number): Promise<void> {
+    const wake = this.#wake.promise;
+    let timer: NodeJS.Timeout | undefined;
+    // The timer is the --timeout guard for a hung buyer, not a guess at progress.
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), Math.max(remainingMs, 0));
+    });
+    const outcome = await Promise.race([wake, expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') throw this.#hang(this.#options.timeoutMs);
+  }
+
+  #wakeUp(): void {
+    const previous = this.#wake;
+    this.#wake = deferred();
+    previous.resolve();
+  }
+
+  /** Appends this settle's events: the released buyer's first, then the others by id. */
+  #flush(stepped: BuyerRun | null): void {
+    const order = stepped ? [stepped, ...this.#runs.filter((run) => run !== stepped)] : this.#runs;
+    for (const run of order) {
+      this.#trace.push(...run.events);
+      run.events = [];
+    }
+    const mistake = this.#runs.find((run) => run.gate.mistake !== null)?.gate.mistake;
+    if (mistake) throw new StrategyMistakeError(mistake);
+  }
+
+  #hang(timeoutMs: number): HangError {
+    const busy = this.#runs.filter((run) => run.state === 'running' || run.state === 'thinking');
+    const cycle = this.#deadlockCycle();
+    const culprits = busy.length > 0 ? busy : cycle;
+    const what = culprits
+      .map((run) =>
+        run.state === 'thinking'
+          ? `buyer ${run.id} (its code between statements)`
+          : `buyer ${run.id} (${run.state}: ${truncate(run.sql ?? '', 60)})`,
+      )
+      .join(', ');
+    return new HangError(
+      `${what || 'a buyer'} did not finish a step within ${timeoutMs} ms: the strategy hangs; fix it, or raise --timeout if it is only slow`,
+      culprits.map((run) => run.id),
+    );
+  }
+
+  #stuck(): Error {
+    const finishedInTransaction = this.#runs.filter((run) => run.state === 'finished');
+    const waiting = this.#runs.filter((run) => run.state === 'blocked');
+    const holder = waiting
+      .flatMap((run) => run.blockedBy)
+      .find((id) => finishedInTransaction.some((run) => run.id === id));
+    if (holder !== undefined) {
+      return new StrategyMistakeError(
+        `buyer ${holder} returned from purchase() with its transaction still open, and buyer ${waiting[0]?.id} waits for its locks: COMMIT or ROLLBACK before returning`,
+      );
+    }
+    return new HangError(
+      'no buyer can move and none is ready: the buyers wait on each other outside PostgreSQL',
+      [],
+    );
+  }
+
+  async #checkTransactionsClosed(): Promise<void> {
+    const unknown = this.#runs.filter((run) => run.plan.session.inTransaction() === undefined);
+    const open = await this.#options.control.idleInTransaction(unknown.map((run) => run.plan.session.pid));
+    const run = this.#runs.find(
+      (candidate) =>
+        candidate.plan.session.inTransaction() === true || open.includes(candidate.plan.session.pid),
+    );
+    if (run) {
+      throw new StrategyMistakeError(
+        `buyer ${run.id} returned ${describeOutcome(run.outcome)} with its transaction still open: COMMIT or ROLLBACK before purchase() returns`,
+      );
+    }
+  }
+
+  #abort(): void {
+    this.#aborted = true;
+    for (const run of this.#runs) run.gate.close('the run was abandoned (another buyer failed or hung)');
+  }
+}
+
+function withSite<T extends TraceEvent>(event: T, step: Step): T {
+  return step.at ? { ...event, at: step.at } : event;
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
+}
+
+function truncate(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'nothing (undefined)';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function describeOutcome(outcome: BuyerOutcome | null): string {
+  if (!outcome) return 'nothing';
+  return outcome.kind === 'returned' ? `'${outcome.value}'` : 'an error';
+}

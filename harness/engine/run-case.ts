@@ -1,0 +1,67 @@
+import type { RunFacts } from '../../properties/properties.ts';
+import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
+import type { LoadedStrategy } from '../strategy/strategy.ts';
+import { type Chooser, runInterleaving } from './interleaving.ts';
+import type { BuyerOutcome, TraceEvent } from './trace.ts';
+import type { Workspace } from './workspace.ts';
+
+/** Everything one interleaving of one case produced. */
+export interface CaseRun<Case extends ScenarioCase = ScenarioCase> {
+  readonly kase: Case;
+  readonly decisions: number[];
+  readonly trace: TraceEvent[];
+  readonly outcomes: Map<number, BuyerOutcome>;
+  readonly facts: RunFacts;
+}
+
+export interface RunCaseOptions<Case extends ScenarioCase> {
+  readonly workspace: Workspace;
+  readonly strategy: LoadedStrategy;
+  readonly scenario: Scenario<Case>;
+  readonly kase: Case;
+  readonly choose: Chooser;
+  readonly timeoutMs: number;
+}
+
+/** Seeds the tables, runs setup(), runs one interleaving, measures, and resets the buyers. */
+export async function runCase<Case extends ScenarioCase>(
+  options: RunCaseOptions<Case>,
+): Promise<CaseRun<Case>> {
+  const { workspace, strategy, scenario, kase } = options;
+  const control = workspace.control.session;
+  await scenario.seed(control, kase);
+  if (strategy.setup) {
+    await strategy.setup(
+      { query: (text, params) => control.query(text, params ?? []) as never },
+      scenario.setupContext(kase),
+    );
+  }
+  const ids = kase.buyers.map((buyer) => buyer.id);
+  const sessions = await Promise.all(ids.map((id) => workspace.buyer(id)));
+  let result: Awaited<ReturnType<typeof runInterleaving>>;
+  try {
+    result = await runInterleaving({
+      control: workspace.control,
+      buyers: ids.map((id, index) => ({
+        id,
+        session: sessions[index]!.session,
+        slot: sessions[index]!.slot,
+        purchase: (db) => strategy.purchase(db, scenario.request(kase, id)),
+      })),
+      choose: options.choose,
+      timeoutMs: options.timeoutMs,
+    });
+  } catch (error) {
+    await workspace.discardBuyers(ids);
+    throw error;
+  }
+  const [measurement] = await Promise.all([scenario.measure(control, kase), workspace.resetBuyers(ids)]);
+  const wants = new Map(ids.map((id) => [id, scenario.wants(kase, id)]));
+  return {
+    kase,
+    decisions: result.decisions,
+    trace: result.trace,
+    outcomes: result.outcomes,
+    facts: { outcomes: result.outcomes, measurement, wants },
+  };
+}

@@ -1,0 +1,27 @@
+/** One thing that happened to one buyer during an interleaving. */
+export type TraceEvent =
+  /** The schedule released the buyer's statement; it was sent to PostgreSQL. */
+  | { buyer: number; event: 'sent'; sql: string; at?: string }
+  /** The statement finished; `resumed` when it had been blocked first. */
+  | { buyer: number; event: 'completed'; sql: string; rowCount: number | null; resumed?: true }
+  /** The statement waits inside PostgreSQL for a lock held by these buyers. */
+  | { buyer: number; event: 'blocked'; sql: string; blockedBy: number[] }
+  /** The statement failed with this SQLSTATE. */
+  | { buyer: number; event: 'failed'; sql: string; code: string; message: string; resumed?: true }
+  /** The buyer reached a barrier (`db.pause` or `oversold.pause` inside SQL). */
+  | { buyer: number; event: 'paused'; label: string; sql?: string; at?: string }
+  /** The schedule released the buyer from its barrier. */
+  | { buyer: number; event: 'continued'; label: string }
+  /** purchase() returned. */
+  | { buyer: number; event: 'returned'; value: string }
+  /** purchase() threw. */
+  | { buyer: number; event: 'threw'; message: string; code?: string };
+
+export type BuyerOutcome =
+  | { kind: 'returned'; value: 'purchased' | 'sold-out' }
+  | { kind: 'threw'; message: string; code?: string };
+
+/** Collapses whitespace so SQL fits on one line of a report. */
+export function oneLine(sql: string): string {
+  return sql.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,37 @@
+import { BARRIER_KEY_BASE } from './control-session.ts';
+
+/**
+ * The `oversold` schema present in every strategy's database.
+ *
+ * `oversold.pause(label)` parks the buyer on an advisory lock that the control
+ * session holds: key (BARRIER_KEY_BASE + slot, n), where n is the lowest such
+ * key the control session holds now. Releasing barrier n, the control session
+ * takes n + 1 before it drops n, so the buyer's next pause parks again. The
+ * count lives in pg_locks, not in a variable that a ROLLBACK could undo.
+ * Outside a forced interleaving (no oversold.slot, or nothing held) it returns at once.
+ */
+export const oversoldSchemaSql = `
+CREATE SCHEMA IF NOT EXISTS oversold;
+CREATE OR REPLACE FUNCTION oversold.pause(label text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog AS $pause$
+DECLARE
+  slot int := nullif(current_setting('oversold.slot', true), '')::int;
+  barrier int;
+BEGIN
+  IF slot IS NULL THEN
+    RETURN;
+  END IF;
+  SELECT min(objid::bigint)::int INTO barrier FROM pg_locks
+   WHERE locktype = 'advisory' AND granted AND objsubid = 2
+     AND classid = (${BARRIER_KEY_BASE} + slot)::oid AND pid <> pg_backend_pid();
+  IF barrier IS NULL THEN
+    RETURN;
+  END IF;
+  -- The harness reads the label from pg_stat_activity while the buyer waits.
+  PERFORM set_config('application_name', left('oversold.pause:' || coalesce(label, ''), 63), false);
+  PERFORM pg_advisory_lock(${BARRIER_KEY_BASE} + slot, barrier);
+  PERFORM pg_advisory_unlock(${BARRIER_KEY_BASE} + slot, barrier);
+END
+$pause$;
+
+`;

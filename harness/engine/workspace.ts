@@ -1,0 +1,121 @@
+import type { Scenario } from '../scenarios/scenario.ts';
+import { ControlSession } from './control-session.ts';
+import type { Lab } from './lab.ts';
+import type { SqlSession } from './sql-session.ts';
+
+export interface BuyerSession {
+  readonly session: SqlSession;
+  /** This session's barrier slot (`oversold.slot`), unique in the process. */
+  readonly slot: number;
+}
+
+let slotSerial = 0;
+
+/**
+ * One strategy's schema, its control session and its buyer sessions. Buyer
+ * sessions are opened on first use and kept across runs; between runs they are
+ * reset, which costs one round trip, not a reconnection.
+ */
+export class Workspace implements AsyncDisposable {
+  readonly schema: string;
+  readonly control: ControlSession;
+  readonly #lab: Lab;
+  readonly #buyers = new Map<number, BuyerSession>();
+  #closed = false;
+
+  private constructor(lab: Lab, schema: string, control: ControlSession) {
+    this.#lab = lab;
+    this.schema = schema;
+    this.control = control;
+  }
+
+  /** Creates the schema with the scenario's tables. */
+  static async open(lab: Lab, strategyName: string, scenario: Scenario): Promise<Workspace> {
+    const schema = lab.nextSchemaName(strategyName);
+    const admin = await lab.connector.connect();
+    try {
+      await admin.query(`CREATE SCHEMA ${schema}`);
+    } finally {
+      await admin.close();
+    }
+    let control: SqlSession | undefined;
+    try {
+      control = await lab.connector.connect({
+        searchPath: `${schema}, public`,
+        applicationName: 'oversold control',
+      });
+      await control.query(scenario.schemaSql);
+      return new Workspace(lab, schema, new ControlSession(control));
+    } catch (error) {
+      await control?.close();
+      await dropSchema(lab, schema);
+      throw error;
+    }
+  }
+
+  /** The session of buyer `id`, opened on first use. */
+  async buyer(id: number): Promise<BuyerSession> {
+    const existing = this.#buyers.get(id);
+    if (existing) return existing;
+    slotSerial += 1;
+    const slot = slotSerial;
+    const settings: Record<string, string> = { 'oversold.slot': String(slot) };
+    // Deadlocks between buyers are expected; find them in 100 ms instead of 1 s.
+    if (this.#lab.info.superuser) settings.deadlock_timeout = '100ms';
+    const session = await this.#lab.connector.connect({
+      searchPath: `${this.schema}, public`,
+      applicationName: `oversold buyer ${id}`,
+      settings,
+    });
+    const buyer = { session, slot };
+    this.#buyers.set(id, buyer);
+    return buyer;
+  }
+
+  /** Ends what the buyers left behind: open transactions, session settings, advisory locks. */
+  async resetBuyers(ids: readonly number[]): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        const buyer = this.#buyers.get(id);
+        if (!buyer) return;
+        await buyer.session.query('ROLLBACK; RESET ALL; SELECT pg_advisory_unlock_all()');
+      }),
+    );
+  }
+
+  /** After an abandoned run: end these buyers' backends; new sessions open on next use. */
+  async discardBuyers(ids: readonly number[]): Promise<void> {
+    const doomed = ids.map((id) => this.#buyers.get(id)).filter((buyer) => buyer !== undefined);
+    for (const id of ids) this.#buyers.delete(id);
+    await this.control.terminate(doomed.map((buyer) => buyer.session.pid)).catch(() => {});
+    await Promise.all(doomed.map((buyer) => buyer.session.close()));
+    await this.control.session.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const buyers = [...this.#buyers.values()];
+    this.#buyers.clear();
+    await this.control.terminate(buyers.map((buyer) => buyer.session.pid)).catch(() => {});
+    await Promise.all(buyers.map((buyer) => buyer.session.close()));
+    await this.control.session.close();
+    await dropSchema(this.#lab, this.schema);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+async function dropSchema(lab: Lab, schema: string): Promise<void> {
+  const admin = await lab.connector.connect().catch(() => null);
+  if (!admin) return;
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } catch {
+    // The scratch database is dropped at the end anyway.
+  } finally {
+    await admin.close();
+  }
+}

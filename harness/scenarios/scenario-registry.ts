@@ -1,0 +1,20 @@
+import type { Scenario } from './scenario.ts';
+import { ticketsScenario } from './tickets-scenario.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: scenarios differ in case and request types
+const scenarios = new Map<string, Scenario<any, any>>([[ticketsScenario.name, ticketsScenario]]);
+
+/** Adds a scenario (the inventory scenario, or a user's own schema). */
+// biome-ignore lint/suspicious/noExplicitAny: scenarios differ in case and request types
+export function registerScenario(scenario: Scenario<any, any>): void {
+  scenarios.set(scenario.name, scenario);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: scenarios differ in case and request types
+export function findScenario(name: string): Scenario<any, any> | undefined {
+  return scenarios.get(name);
+}
+
+export function scenarioNames(): string[] {
+  return [...scenarios.keys()];
+}

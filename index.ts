@@ -1,0 +1,40 @@
+/**
+ * oversold: finds overselling races in purchase code by forcing exact
+ * interleavings of buyers on a real PostgreSQL.
+ */
+
+export type {
+  CheckReport,
+  Counterexample,
+  PropertyReport,
+  StrategyReport,
+} from './harness/check/report-model.ts';
+export type { DatabaseChoice } from './harness/database/start-database.ts';
+export { startDatabase } from './harness/database/start-database.ts';
+export type { DatabaseSource, StartedDatabase } from './harness/database/started-database.ts';
+export { DatabaseUnavailableError } from './harness/database/started-database.ts';
+export type { BuyerDb } from './harness/engine/buyer-gate.ts';
+export {
+  HangError,
+  ScheduleError,
+  StrategyError,
+  StrategyLoadError,
+  StrategyMistakeError,
+} from './harness/engine/errors.ts';
+export type { BuyerOutcome, TraceEvent } from './harness/engine/trace.ts';
+export type { Measurement, Scenario, ScenarioCase } from './harness/scenarios/scenario.ts';
+export { registerScenario } from './harness/scenarios/scenario-registry.ts';
+export type { TicketCase, TicketRequest } from './harness/scenarios/tickets-scenario.ts';
+export type { LoadedStrategy, PurchaseOutcome, SetupDb, Strategy } from './harness/strategy/strategy.ts';
+export { defineStrategy } from './harness/strategy/strategy.ts';
+export type { CaseRanges, Range } from './properties/case-arbitrary.ts';
+export {
+  chooserFromChoices,
+  defaultCaseRanges,
+  scheduleArbitrary,
+  ticketCaseArbitrary,
+} from './properties/case-arbitrary.ts';
+export type { RunFacts, Verdict } from './properties/properties.ts';
+export { evaluateProperty } from './properties/properties.ts';
+export type { PropertyName } from './properties/property-names.ts';
+export { PROPERTY_NAMES } from './properties/property-names.ts';
