@@ -4,8 +4,17 @@ import type { TraceEvent } from '../harness/engine/trace.ts';
 export interface TimelineRow {
   readonly buyer: number;
   readonly kind: 'statement' | 'waiting' | 'resumed' | 'barrier' | 'outcome';
-  /** The text shown in the buyer's column. */
+  /** The text shown in the buyer's column: `sql` then `note`. */
   readonly text: string;
+  /** The statement, when the row shows one (shortened first when space is short). */
+  readonly sql?: string;
+  /** What happened to it: `→ 1 row`, `<waiting on buyer 1 …>`. */
+  readonly note?: string;
+}
+
+function row(buyer: number, kind: TimelineRow['kind'], sql: string | undefined, note: string): TimelineRow {
+  const text = sql ? `${sql} ${note}` : note;
+  return sql ? { buyer, kind, text, sql, note } : { buyer, kind, text, note };
 }
 
 /**
@@ -20,7 +29,7 @@ export function timelineRows(trace: readonly TraceEvent[]): TimelineRow[] {
     switch (event.event) {
       case 'sent':
         pending.set(event.buyer, { sql: event.sql, index: rows.length });
-        rows.push({ buyer: event.buyer, kind: 'statement', text: event.sql });
+        rows.push(row(event.buyer, 'statement', event.sql, ''));
         break;
       case 'completed':
       case 'failed': {
@@ -28,38 +37,41 @@ export function timelineRows(trace: readonly TraceEvent[]): TimelineRow[] {
           event.event === 'completed' ? rowsText(event.rowCount) : `ERROR ${event.code}: ${event.message}`;
         const open = pending.get(event.buyer);
         if (event.resumed || !open) {
-          rows.push({ buyer: event.buyer, kind: 'resumed', text: `<… completed> ${result}` });
+          rows.push(row(event.buyer, 'resumed', undefined, `<… completed> ${result}`));
         } else {
-          rows[open.index] = { buyer: event.buyer, kind: 'statement', text: `${open.sql} → ${result}` };
+          rows[open.index] = row(event.buyer, 'statement', open.sql, `→ ${result}`);
         }
         pending.delete(event.buyer);
         break;
       }
       case 'blocked': {
-        const waiting = `<waiting on buyer ${event.blockedBy.join(', ')}>`;
+        const waiting = `<waiting on buyer ${event.blockedBy.join(', ')}${event.lock ? ` for ${event.lock}` : ''}>`;
         const open = pending.get(event.buyer);
-        if (open && rows[open.index]?.kind === 'statement' && !rows[open.index]!.text.includes('<waiting')) {
-          rows[open.index] = { buyer: event.buyer, kind: 'waiting', text: `${open.sql} ${waiting}` };
+        if (open && rows[open.index]?.kind === 'statement') {
+          rows[open.index] = row(event.buyer, 'waiting', open.sql, waiting);
         } else {
-          rows.push({ buyer: event.buyer, kind: 'waiting', text: waiting });
+          rows.push(row(event.buyer, 'waiting', undefined, waiting));
         }
         break;
       }
       case 'paused':
-        rows.push({ buyer: event.buyer, kind: 'barrier', text: `⏸ pause '${event.label}'` });
+        rows.push(row(event.buyer, 'barrier', undefined, `⏸ pause '${event.label}'`));
         break;
       case 'continued':
-        rows.push({ buyer: event.buyer, kind: 'barrier', text: `▶ continue '${event.label}'` });
+        rows.push(row(event.buyer, 'barrier', undefined, `▶ continue '${event.label}'`));
         break;
       case 'returned':
-        rows.push({ buyer: event.buyer, kind: 'outcome', text: `returned '${event.value}'` });
+        rows.push(row(event.buyer, 'outcome', undefined, `returned '${event.value}'`));
         break;
       case 'threw':
-        rows.push({
-          buyer: event.buyer,
-          kind: 'outcome',
-          text: `threw${event.code ? ` ${event.code}` : ''}: ${event.message}`,
-        });
+        rows.push(
+          row(
+            event.buyer,
+            'outcome',
+            undefined,
+            `threw${event.code ? ` ${event.code}` : ''}: ${event.message}`,
+          ),
+        );
         break;
     }
   }
@@ -83,16 +95,29 @@ export function renderTimeline(
   const rows = timelineRows(trace);
   const gutter = 4;
   const column = Math.max(24, Math.floor((width - gutter) / Math.max(buyers.length, 1)) - 3);
-  const cell = (text: string): string => {
-    const flat = text.replace(/\s+/g, ' ');
-    return (flat.length > column ? `${flat.slice(0, column - 1)}…` : flat).padEnd(column);
+  const fit = (text: string, room: number): string =>
+    text.length > room ? `${text.slice(0, Math.max(room - 1, 0))}…` : text;
+  const cell = (text: string): string => fit(text.replace(/\s+/g, ' '), column).padEnd(column);
+  // Shorten the statement, never what happened to it: when both do not fit on
+  // one line, the note goes on a line of its own below the statement.
+  const rowLines = (shown: TimelineRow): string[] => {
+    if (!shown.sql) return [cell(shown.text)];
+    const note = (shown.note ?? '').trim();
+    if (!note) return [cell(shown.sql)];
+    const room = column - note.length - 1;
+    if (room >= 16) return [`${fit(shown.sql, room)} ${note}`.padEnd(column)];
+    return [cell(shown.sql), cell(`  ${note}`)];
   };
   const header = `${''.padEnd(gutter)}${buyers.map((id) => cell(`buyer ${id}`)).join(' │ ')}`;
   const rule = `${''.padEnd(gutter)}${buyers.map(() => '─'.repeat(column)).join('─┼─')}`;
   const lines = [header.trimEnd(), rule];
-  rows.forEach((row, index) => {
-    const cells = buyers.map((id) => (id === row.buyer ? cell(row.text) : cell('')));
-    lines.push(`${String(index + 1).padStart(gutter - 1)} ${cells.join(' │ ')}`.trimEnd());
+  rows.forEach((shown, index) => {
+    const own = rowLines(shown);
+    own.forEach((text, line) => {
+      const cells = buyers.map((id) => (id === shown.buyer ? text : cell('')));
+      const number = line === 0 ? String(index + 1) : '';
+      lines.push(`${number.padStart(gutter - 1)} ${cells.join(' │ ')}`.trimEnd());
+    });
   });
   return lines;
 }

@@ -45,6 +45,8 @@ function escapeOption(value: string): string {
 class PgSession implements SqlSession {
   readonly pid: number;
   readonly #client: pg.Client;
+  /** The previous query's settlement: one session runs one query at a time. */
+  #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   constructor(client: pg.Client, pid: number) {
@@ -52,7 +54,19 @@ class PgSession implements SqlSession {
     this.pid = pid;
   }
 
-  async query(
+  query(
+    text: string,
+    params?: readonly unknown[],
+    options?: { readonly prepare?: string },
+  ): Promise<QueryResult> {
+    // The engine may ask a new question before an abandoned one is answered;
+    // queue it here instead of relying on pg's deprecated implicit queue.
+    const result = this.#tail.then(() => this.#send(text, params, options));
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+
+  async #send(
     text: string,
     params?: readonly unknown[],
     options?: { readonly prepare?: string },

@@ -8,18 +8,23 @@ import type { SqlSession } from './sql-session.ts';
 export const BARRIER_KEY_BASE = 0x4f560000;
 
 /**
- * The harness's own session: it asks PostgreSQL who blocks whom and holds the
- * advisory locks that park buyers at SQL barriers.
+ * The harness's own sessions: `session` asks PostgreSQL who blocks whom (and
+ * seeds and measures); `barrier` holds the advisory locks that park buyers at
+ * SQL barriers. Two sessions, so that holding the barriers for the next run
+ * costs no extra round trip before it.
  */
 export class ControlSession {
   readonly session: SqlSession;
+  readonly barrier: SqlSession;
 
-  constructor(session: SqlSession) {
+  constructor(session: SqlSession, barrier: SqlSession) {
     this.session = session;
+    this.barrier = barrier;
   }
 
-  get pid(): number {
-    return this.session.pid;
+  /** The pid a buyer parked at a barrier waits for. */
+  get barrierPid(): number {
+    return this.barrier.pid;
   }
 
   /**
@@ -40,7 +45,7 @@ export class ControlSession {
 
   /** Drops every barrier lock, then holds the first barrier of each slot. */
   async holdFirstBarriers(slots: readonly number[]): Promise<void> {
-    await this.session.query(
+    await this.barrier.query(
       `SELECT pg_advisory_unlock_all(); SELECT pg_advisory_lock(${BARRIER_KEY_BASE} + slot, 1) FROM unnest(ARRAY[${slots.map(Number).join(',')}]::int[]) AS slot`,
     );
   }
@@ -51,6 +56,63 @@ export class ControlSession {
       'SELECT pg_advisory_lock($1::int, $3::int), pg_advisory_unlock($1::int, $2::int)',
       [BARRIER_KEY_BASE + slot, held, held + 1],
     );
+  }
+
+  /**
+   * What a blocked session waits for, in words: `events row (event_id=101)`,
+   * `table items`, `advisory lock 7`. A row waiter holds the row's tuple lock
+   * while it waits for the holder's transaction, so the tuple lock names the row.
+   */
+  async lockTarget(pid: number): Promise<string | undefined> {
+    const locks = await this.session.query(
+      `SELECT locktype, relation::regclass::text AS relation, page, tuple, classid::bigint AS classid,
+              objid::bigint AS objid, objsubid, granted
+         FROM pg_locks WHERE pid = $1 AND (NOT granted OR locktype = 'tuple')
+        ORDER BY granted, locktype`,
+      [pid],
+    );
+    const rows = locks.rows as {
+      locktype: string;
+      relation: string | null;
+      page: number | null;
+      tuple: number | null;
+      classid: string | null;
+      objid: string | null;
+      objsubid: number | null;
+      granted: boolean;
+    }[];
+    const tuple = rows.find((lock) => lock.locktype === 'tuple' && lock.relation);
+    if (tuple?.relation)
+      return (await this.#describeRow(tuple.relation, tuple.page, tuple.tuple)) ?? `${tuple.relation} row`;
+    const waiting = rows.find((lock) => !lock.granted);
+    if (!waiting) return undefined;
+    if (waiting.locktype === 'relation' && waiting.relation) return `table ${waiting.relation}`;
+    if (waiting.locktype === 'advisory') {
+      return waiting.objsubid === 2
+        ? `advisory lock (${waiting.classid}, ${waiting.objid})`
+        : `advisory lock ${(BigInt(waiting.classid ?? 0) << 32n) | BigInt(waiting.objid ?? 0)}`;
+    }
+    if (waiting.locktype === 'transactionid') return 'another transaction (a row or unique key it wrote)';
+    return waiting.locktype;
+  }
+
+  async #describeRow(
+    relation: string,
+    page: number | null,
+    tuple: number | null,
+  ): Promise<string | undefined> {
+    try {
+      const found = await this.session.query(
+        `SELECT row_to_json(r)::text AS row FROM ${relation} AS r WHERE ctid = format('(%s,%s)', $1::int, $2::int)::tid`,
+        [page, tuple],
+      );
+      const row = found.rows[0]?.row;
+      if (typeof row !== 'string') return undefined;
+      const [key, value] = Object.entries(JSON.parse(row) as Record<string, unknown>)[0] ?? [];
+      return key === undefined ? `${relation} row` : `${relation} row (${key}=${JSON.stringify(value)})`;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The label a buyer parked with: `oversold.pause` puts it in application_name before waiting. */

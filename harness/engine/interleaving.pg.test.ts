@@ -32,7 +32,13 @@ describe('forced interleavings on PostgreSQL', () => {
       workspace,
       strategy: loaded.strategy,
       scenario: ticketsScenario,
-      kase: { capacity: 1, buyers: [{ id: 1, quantity: 1 }, { id: 2, quantity: 1 }] },
+      kase: {
+        capacity: 1,
+        buyers: [
+          { id: 1, quantity: 1 },
+          { id: 2, quantity: 1 },
+        ],
+      },
       choose: scheduled([1, 2, 1, 1, 2, 2]),
       timeoutMs: 5000,
     });

@@ -95,7 +95,6 @@ class Interleaving {
     const { control, choose } = this.#options;
     const decisions: number[] = [];
     try {
-      await control.holdFirstBarriers(this.#runs.map((run) => run.plan.slot));
       for (const run of this.#runs) this.#start(run);
       await this.#settle(null);
       for (let index = 0; this.#runs.some((run) => run.state !== 'finished'); index++) {
@@ -229,7 +228,15 @@ class Interleaving {
         (run) => run.state === 'running' || run.state === 'blocked' || run.state === 'parked',
       );
       if (inFlight.length === 0) break;
-      const observed = await control.blockers(inFlight.map((run) => run.plan.session.pid));
+      const asked = control.blockers(inFlight.map((run) => run.plan.session.pid));
+      // Most statements finish before the answer arrives: then the answer is
+      // moot, and waiting for it would only add a round trip to every step.
+      const answer = await Promise.race([asked, this.#wake.promise.then(() => null)]);
+      if (answer === null) {
+        asked.catch(() => {});
+        continue;
+      }
+      const observed = answer;
       let moving = false;
       for (const run of inFlight) {
         // A statement may have finished while the question was on the wire.
@@ -238,26 +245,34 @@ class Interleaving {
           continue;
         }
         const pids = observed.get(run.plan.session.pid) ?? [];
-        if (pids.includes(control.pid)) {
+        if (pids.includes(control.barrierPid)) {
           if (run.state !== 'parked') await this.#park(run);
           continue;
         }
         const by = [
           ...new Set(pids.map((pid) => this.#byPid.get(pid)?.id).filter((id) => id !== undefined)),
         ].sort((a, b) => a - b);
-        if (by.length === 0) {
-          // Not waiting on a buyer (or only on an outside session, briefly): still running.
+        if (by.length === 0 || by.some((id) => this.#isMoving(id))) {
+          // Running, or waiting on an outside session or on a buyer that is
+          // itself still running and may release its locks any moment: not a
+          // stable state, so nothing is recorded yet (that keeps traces repeatable).
           run.state = 'running';
           moving = true;
           continue;
         }
-        if (run.state !== 'blocked' || !sameIds(by, run.blockedBy)) {
-          run.state = 'blocked';
+        if (!run.wasBlocked || !sameIds(by, run.blockedBy)) {
           run.blockedBy = by;
           run.wasBlocked = true;
-          run.events.push({ buyer: run.id, event: 'blocked', sql: run.sql ?? '', blockedBy: by });
+          const lock = await control.lockTarget(run.plan.session.pid);
+          run.events.push({
+            buyer: run.id,
+            event: 'blocked',
+            sql: run.sql ?? '',
+            blockedBy: by,
+            ...(lock ? { lock } : {}),
+          });
         }
-        if (by.some((id) => this.#isMoving(id))) moving = true;
+        run.state = 'blocked';
       }
       if (moving) continue;
       const cycle = this.#deadlockCycle();

@@ -29,15 +29,21 @@ export async function runCase<Case extends ScenarioCase>(
 ): Promise<CaseRun<Case>> {
   const { workspace, strategy, scenario, kase } = options;
   const control = workspace.control.session;
-  await scenario.seed(control, kase);
+  const ids = kase.buyers.map((buyer) => buyer.id);
+  const sessions = await Promise.all(ids.map((id) => workspace.buyer(id)));
+  // Three sessions, one round trip: seed the tables, hold every buyer's first
+  // barrier, and clear what the buyers' previous run left in their sessions.
+  await Promise.all([
+    scenario.seed(control, kase),
+    workspace.control.holdFirstBarriers(sessions.map((buyer) => buyer.slot)),
+    workspace.prepareBuyers(ids),
+  ]);
   if (strategy.setup) {
     await strategy.setup(
       { query: (text, params) => control.query(text, params ?? []) as never },
       scenario.setupContext(kase),
     );
   }
-  const ids = kase.buyers.map((buyer) => buyer.id);
-  const sessions = await Promise.all(ids.map((id) => workspace.buyer(id)));
   let result: Awaited<ReturnType<typeof runInterleaving>>;
   try {
     result = await runInterleaving({
@@ -55,7 +61,7 @@ export async function runCase<Case extends ScenarioCase>(
     await workspace.discardBuyers(ids);
     throw error;
   }
-  const [measurement] = await Promise.all([scenario.measure(control, kase), workspace.resetBuyers(ids)]);
+  const measurement = await scenario.measure(control, kase);
   const wants = new Map(ids.map((id) => [id, scenario.wants(kase, id)]));
   return {
     kase,

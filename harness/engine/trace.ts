@@ -5,7 +5,7 @@ export type TraceEvent =
   /** The statement finished; `resumed` when it had been blocked first. */
   | { buyer: number; event: 'completed'; sql: string; rowCount: number | null; resumed?: true }
   /** The statement waits inside PostgreSQL for a lock held by these buyers. */
-  | { buyer: number; event: 'blocked'; sql: string; blockedBy: number[] }
+  | { buyer: number; event: 'blocked'; sql: string; blockedBy: number[]; lock?: string }
   /** The statement failed with this SQLSTATE. */
   | { buyer: number; event: 'failed'; sql: string; code: string; message: string; resumed?: true }
   /** The buyer reached a barrier (`db.pause` or `oversold.pause` inside SQL). */

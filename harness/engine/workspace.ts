@@ -21,6 +21,8 @@ export class Workspace implements AsyncDisposable {
   readonly control: ControlSession;
   readonly #lab: Lab;
   readonly #buyers = new Map<number, BuyerSession>();
+  /** Buyers whose sessions ran strategy code since their last reset. */
+  readonly #dirty = new Set<number>();
   #closed = false;
 
   private constructor(lab: Lab, schema: string, control: ControlSession) {
@@ -39,15 +41,18 @@ export class Workspace implements AsyncDisposable {
       await admin.close();
     }
     let control: SqlSession | undefined;
+    let barrier: SqlSession | undefined;
     try {
       control = await lab.connector.connect({
         searchPath: `${schema}, public`,
         applicationName: 'oversold control',
       });
+      barrier = await lab.connector.connect({ applicationName: 'oversold barriers' });
       await control.query(scenario.schemaSql);
-      return new Workspace(lab, schema, new ControlSession(control));
+      return new Workspace(lab, schema, new ControlSession(control, barrier));
     } catch (error) {
       await control?.close();
+      await barrier?.close();
       await dropSchema(lab, schema);
       throw error;
     }
@@ -72,24 +77,31 @@ export class Workspace implements AsyncDisposable {
     return buyer;
   }
 
-  /** Ends what the buyers left behind: open transactions, session settings, advisory locks. */
-  async resetBuyers(ids: readonly number[]): Promise<void> {
+  /**
+   * Ends what earlier runs left in any buyer session (open transactions,
+   * session settings, session-level advisory locks), then marks these buyers
+   * as about to run. A buyer idle in this run is reset too: its leftover
+   * advisory lock could otherwise block this run's buyers.
+   */
+  async prepareBuyers(ids: readonly number[]): Promise<void> {
+    const dirty = [...this.#dirty].map((id) => this.#buyers.get(id)).filter((buyer) => buyer !== undefined);
+    this.#dirty.clear();
+    for (const id of ids) this.#dirty.add(id);
     await Promise.all(
-      ids.map(async (id) => {
-        const buyer = this.#buyers.get(id);
-        if (!buyer) return;
-        await buyer.session.query('ROLLBACK; RESET ALL; SELECT pg_advisory_unlock_all()');
-      }),
+      dirty.map((buyer) => buyer.session.query('ROLLBACK; RESET ALL; SELECT pg_advisory_unlock_all()')),
     );
   }
 
   /** After an abandoned run: end these buyers' backends; new sessions open on next use. */
   async discardBuyers(ids: readonly number[]): Promise<void> {
     const doomed = ids.map((id) => this.#buyers.get(id)).filter((buyer) => buyer !== undefined);
-    for (const id of ids) this.#buyers.delete(id);
+    for (const id of ids) {
+      this.#buyers.delete(id);
+      this.#dirty.delete(id);
+    }
     await this.control.terminate(doomed.map((buyer) => buyer.session.pid)).catch(() => {});
     await Promise.all(doomed.map((buyer) => buyer.session.close()));
-    await this.control.session.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    await this.control.barrier.query('SELECT pg_advisory_unlock_all()').catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -100,6 +112,7 @@ export class Workspace implements AsyncDisposable {
     await this.control.terminate(buyers.map((buyer) => buyer.session.pid)).catch(() => {});
     await Promise.all(buyers.map((buyer) => buyer.session.close()));
     await this.control.session.close();
+    await this.control.barrier.close();
     await dropSchema(this.#lab, this.schema);
   }
 
