@@ -22,9 +22,25 @@ export {
   StrategyMistakeError,
 } from './harness/engine/errors.ts';
 export type { BuyerOutcome, TraceEvent } from './harness/engine/trace.ts';
+export type {
+  InventoryCase,
+  InventoryContext,
+  InventoryLine,
+  InventoryRequest,
+} from './harness/scenarios/inventory-scenario.ts';
+export { DECOY_ITEM_ID } from './harness/scenarios/inventory-scenario.ts';
 export type { Measurement, Scenario, ScenarioCase } from './harness/scenarios/scenario.ts';
 export { registerScenario } from './harness/scenarios/scenario-registry.ts';
 export type { TicketCase, TicketRequest } from './harness/scenarios/tickets-scenario.ts';
+export type {
+  PostgresJsQuery,
+  PostgresJsResult,
+  PostgresJsSql,
+  PostgresJsTransactionSql,
+} from './harness/strategy/postgres-js-facade.ts';
+export { PostgresError, postgresJsSql } from './harness/strategy/postgres-js-facade.ts';
+export type { PostgresJsStrategy } from './harness/strategy/postgres-js-strategy.ts';
+export { definePostgresJsStrategy } from './harness/strategy/postgres-js-strategy.ts';
 export type { LoadedStrategy, PurchaseOutcome, SetupDb, Strategy } from './harness/strategy/strategy.ts';
 export { defineStrategy } from './harness/strategy/strategy.ts';
 export type { CaseRanges, Range } from './properties/case-arbitrary.ts';
@@ -34,6 +50,7 @@ export {
   scheduleArbitrary,
   ticketCaseArbitrary,
 } from './properties/case-arbitrary.ts';
+export { inventoryCaseArbitrary } from './properties/inventory-arbitrary.ts';
 export type { RunFacts, Verdict } from './properties/properties.ts';
 export { evaluateProperty } from './properties/properties.ts';
 export type { PropertyName } from './properties/property-names.ts';

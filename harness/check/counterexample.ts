@@ -13,14 +13,19 @@ export function counterexampleOf(
 ): Counterexample {
   const schedule = run.decisions.join(' ');
   const stock = run.facts.measurement.stock;
-  const kase = run.kase as { capacity?: number; buyers: readonly { id: number; quantity?: number }[] };
+  const kase = run.kase as { capacity?: number; buyers: readonly { id: number }[] };
   const outcomes: Record<string, string> = {};
   for (const [id, outcome] of [...run.outcomes].sort(([a], [b]) => a - b))
     outcomes[String(id)] = outcomeText(outcome);
   return {
     capacity: kase.capacity ?? stock.reduce((total, unit) => total + unit.capacity, 0),
-    buyers: kase.buyers.map((buyer) => ({ id: buyer.id, quantity: buyer.quantity ?? 1 })),
+    // Units over all the buyer's lines: the ticket quantity, or a cart's total.
+    buyers: kase.buyers.map((buyer) => ({
+      id: buyer.id,
+      quantity: [...scenario.wants(run.kase, buyer.id).values()].reduce((total, units) => total + units, 0),
+    })),
     case: run.kase,
+    caseSummary: scenario.describe(run.kase),
     schedule,
     replay: replayCommand(strategy.file, schedule, scenario.replayArgs(run.kase)),
     sold: stock.reduce((total, unit) => total + unit.sold, 0),

@@ -6,9 +6,15 @@ import type { BuyerOutcome, TraceEvent } from '../engine/trace.ts';
 export interface Counterexample {
   /** Initial stock per key (`{ "101": 1 }` for the tickets scenario's event). */
   readonly capacity: number;
+  /** Units each buyer asks for: its quantity, or the total over its cart's lines. */
   readonly buyers: readonly { readonly id: number; readonly quantity: number }[];
   /** The scenario's whole case, for scenarios with more than one stock (inventory). */
   readonly case: unknown;
+  /**
+   * The case in one line, as the scenario words it: `capacity 1; buyer 1 wants 1, …`,
+   * or for inventory `item 201 stock 1, item 202 stock 1; buyer 1 buys 201×1 then 202×1, …`.
+   */
+  readonly caseSummary?: string;
   /** Buyer ids in release order, space-separated: `--schedule` for replay. */
   readonly schedule: string;
   /** The exact command that reproduces this run. */

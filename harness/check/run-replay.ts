@@ -20,6 +20,8 @@ export interface RunReplayOptions {
   readonly capacity: number;
   readonly buyers: number;
   readonly quantities: readonly number[];
+  /** The whole case as JSON (`--case`), for scenarios with more than one stock; replaces the three above. */
+  readonly case?: unknown;
   readonly database: DatabaseChoice;
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
@@ -50,11 +52,7 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
   }
   const strategy = loaded.strategy;
   const scenario = findScenario(strategy.scenario) as Scenario<ScenarioCase>;
-  const kase = scenario.replayCase({
-    capacity: options.capacity,
-    buyers: options.buyers,
-    quantities: options.quantities,
-  });
+  const kase = options.case === undefined ? scenario.replayCase(options) : parseCase(scenario, options.case);
   const started = performance.now();
   await using workspace = await Workspace.open(lab, strategy.name, scenario);
   let run: CaseRun;
@@ -116,6 +114,15 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
     },
     run,
   };
+}
+
+function parseCase(scenario: Scenario<ScenarioCase>, value: unknown): ScenarioCase {
+  if (!scenario.parseCase) {
+    throw new Error(
+      `--case is for scenarios with several stocks; the ${scenario.name} scenario replays with --capacity, --buyers and --quantity`,
+    );
+  }
+  return scenario.parseCase(value);
 }
 
 function replayChooser(schedule: readonly number[]) {

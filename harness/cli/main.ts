@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import { formatCheckReport } from '../../reports/console-report.ts';
@@ -162,38 +162,57 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         'buyer released at each decision, as in "1 2 1 1 2 2"',
         parseSchedule,
       )
-      .requiredOption('--capacity <n>', 'initial stock', parsePositive('--capacity', 1_000_000))
-      .requiredOption('--buyers <n>', 'number of buyers', parsePositive('--buyers', 32))
+      // Required unless --case gives the whole case (checked in the action).
+      .option('--capacity <n>', 'initial stock', parsePositive('--capacity', 1_000_000))
+      .option('--buyers <n>', 'number of buyers', parsePositive('--buyers', 32))
       .option(
         '--quantity <n|list>',
         'units per buyer: one number, or one per buyer (2,1,1)',
         parseQuantities,
         [1],
+      )
+      .option(
+        '--case <json>',
+        'the whole case as JSON, for scenarios with several stocks (inventory, your own schema)',
+        parseCaseJson,
       ),
-  ).action(async (file: string, options: Record<string, unknown>) => {
+  ).action(async (file: string, options: Record<string, unknown>, command: Command) => {
     const opts = options as unknown as CommonOptions & {
       schedule: number[];
-      capacity: number;
-      buyers: number;
+      capacity?: number;
+      buyers?: number;
       quantity: number[];
+      case?: unknown;
     };
-    const stranger = opts.schedule.find((id) => id > opts.buyers);
-    if (stranger !== undefined) {
-      throw new UsageError(
-        `--schedule names buyer ${stranger}, but --buyers is ${opts.buyers}: raise --buyers or fix the schedule`,
-      );
-    }
-    if (opts.quantity.length !== 1 && opts.quantity.length !== opts.buyers) {
-      throw new UsageError(
-        `--quantity lists ${opts.quantity.length} numbers for ${opts.buyers} buyers: give one, or one per buyer`,
-      );
+    if (opts.case === undefined) {
+      for (const flag of ['capacity', 'buyers'] as const) {
+        if (opts[flag] === undefined) {
+          command.error(`error: required option '--${flag} <n>' not specified`, {
+            exitCode: 2,
+            code: 'commander.missingMandatoryOptionValue',
+          });
+        }
+      }
+      const buyers = opts.buyers ?? 0;
+      const stranger = opts.schedule.find((id) => id > buyers);
+      if (stranger !== undefined) {
+        throw new UsageError(
+          `--schedule names buyer ${stranger}, but --buyers is ${buyers}: raise --buyers or fix the schedule`,
+        );
+      }
+      if (opts.quantity.length !== 1 && opts.quantity.length !== buyers) {
+        throw new UsageError(
+          `--quantity lists ${opts.quantity.length} numbers for ${buyers} buyers: give one, or one per buyer`,
+        );
+      }
     }
     const { report, run } = await runReplay({
       file,
       schedule: opts.schedule,
-      capacity: opts.capacity,
-      buyers: opts.buyers,
+      capacity: opts.capacity ?? 0,
+      buyers: opts.buyers ?? 0,
       quantities: opts.quantity,
+      ...(opts.case !== undefined ? { case: opts.case } : {}),
       database: database(opts, io),
       properties: opts.properties ?? [...PROPERTY_NAMES],
       timeoutMs: opts.timeout,
@@ -242,6 +261,17 @@ function database(opts: CommonOptions, io: CliIo): { db?: DatabaseSource; url?: 
     throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
   }
   return choice;
+}
+
+/** `--case '<json>'`: parsed here, checked by the strategy's scenario. */
+function parseCaseJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `--case takes the case as JSON, as the counterexample's replay command prints it (${(error as Error).message})`,
+    );
+  }
 }
 
 function reportFiles(opts: CommonOptions): ReportFiles {

@@ -1,8 +1,13 @@
+import { inventoryScenario } from './inventory-scenario.ts';
 import type { Scenario } from './scenario.ts';
 import { ticketsScenario } from './tickets-scenario.ts';
 
+// The built-in scenarios; a strategy names one with `scenario: 'inventory'`.
 // biome-ignore lint/suspicious/noExplicitAny: scenarios differ in case and request types
-const scenarios = new Map<string, Scenario<any, any>>([[ticketsScenario.name, ticketsScenario]]);
+const scenarios = new Map<string, Scenario<any, any>>([
+  [ticketsScenario.name, ticketsScenario],
+  [inventoryScenario.name, inventoryScenario],
+]);
 
 /** Adds a scenario (the inventory scenario, or a user's own schema). */
 // biome-ignore lint/suspicious/noExplicitAny: scenarios differ in case and request types

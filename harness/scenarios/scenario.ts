@@ -44,6 +44,12 @@ export interface Scenario<Case extends ScenarioCase = ScenarioCase, Request = un
   caseArbitrary(ranges: CaseRanges): fc.Arbitrary<Case>;
   /** The case `oversold replay` runs, from its --capacity, --buyers and --quantity. */
   replayCase(args: { capacity: number; buyers: number; quantities: readonly number[] }): Case;
+  /**
+   * The case `oversold replay --case '<json>'` runs, checked; throws one line
+   * naming what is wrong. Scenarios whose case does not fit --capacity,
+   * --buyers and --quantity (inventory, your own schema) provide it.
+   */
+  parseCase?(value: unknown): Case;
   /** Command-line words that recreate this case for `oversold replay`. */
   replayArgs(kase: Case): string[];
   /** One line for reports: "capacity 1, buyers 1×1 2×1". */

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import { StrategyLoadError } from '../engine/errors.ts';
 import { findScenario, scenarioNames } from '../scenarios/scenario-registry.ts';
+import { postgresJsSql } from './postgres-js-facade.ts';
 import { parseSqlHeader } from './sql-header.ts';
 import type { LoadedStrategy } from './strategy.ts';
 
@@ -103,6 +104,8 @@ async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
   const scenario = checkScenario(optionalString(object.scenario, 'scenario', file) ?? 'tickets', file);
   const purchase = object.purchase as LoadedStrategy['purchase'];
   const setup = object.setup as LoadedStrategy['setup'];
+  // What the strategy's code receives: `db` itself, or postgres.js's `sql` built on it.
+  const client = checkDriver(object.driver, file) === 'postgres' ? postgresJsSql : <Db>(db: Db) => db;
   return {
     name,
     description: optionalString(object.description, 'description', file),
@@ -110,8 +113,8 @@ async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
     scenario,
     expect: checkExpect(object.expect, file),
     installSql: undefined,
-    setup: setup ? (db, context) => setup.call(object, db, context) : undefined,
-    purchase: (db, request) => purchase.call(object, db, request),
+    setup: setup ? (db, context) => setup.call(object, client(db) as never, context) : undefined,
+    purchase: (db, request) => purchase.call(object, client(db) as never, request),
   };
 }
 
@@ -153,6 +156,14 @@ function checkScenario(name: string, file: string): string {
     throw new StrategyLoadError(file, `scenario '${name}' is unknown: use ${scenarioNames().join(' or ')}`);
   }
   return name;
+}
+
+function checkDriver(value: unknown, file: string): 'pg' | 'postgres' {
+  if (value === undefined || value === 'pg' || value === 'postgres') return value ?? 'pg';
+  throw new StrategyLoadError(
+    file,
+    `driver ${JSON.stringify(value)} is unknown: use 'postgres' for a postgres.js-style sql, or leave it out for pg-style db.query`,
+  );
 }
 
 function checkExpect(value: unknown, file: string): Partial<Record<PropertyName, boolean>> {
