@@ -1,5 +1,8 @@
 import type { CheckReport } from '../harness/check/report-model.ts';
+import { writeHtmlReport } from './html-report.ts';
 import { writeJsonReport } from './json-report.ts';
+import { writeJunitReport } from './junit-report.ts';
+import { writeMarkdownReport } from './markdown-report.ts';
 
 /** The report files a command was asked for (`--json`, `--junit`, `--markdown`, `--html`). */
 export interface ReportFiles {
@@ -11,7 +14,12 @@ export interface ReportFiles {
 
 type Writer = (file: string, report: CheckReport) => Promise<void>;
 
-const writers: Partial<Record<keyof ReportFiles, Writer>> = { json: writeJsonReport };
+const writers: Partial<Record<keyof ReportFiles, Writer>> = {
+  json: writeJsonReport,
+  junit: writeJunitReport,
+  markdown: writeMarkdownReport,
+  html: writeHtmlReport,
+};
 
 /** Lets a report format plug in its writer (JUnit, Markdown, HTML live in their own files). */
 export function registerReportWriter(format: keyof ReportFiles, writer: Writer): void {
