@@ -52,7 +52,7 @@ export class ControlSession {
 
   /** Lets a parked buyer through barrier `held`, holding `held + 1` first so its next pause parks too. */
   async releaseBarrier(slot: number, held: number): Promise<void> {
-    await this.session.query(
+    await this.barrier.query(
       'SELECT pg_advisory_lock($1::int, $3::int), pg_advisory_unlock($1::int, $2::int)',
       [BARRIER_KEY_BASE + slot, held, held + 1],
     );

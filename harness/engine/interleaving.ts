@@ -92,7 +92,7 @@ class Interleaving {
   }
 
   async run(): Promise<InterleavingResult> {
-    const { control, choose } = this.#options;
+    const { choose } = this.#options;
     const decisions: number[] = [];
     try {
       for (const run of this.#runs) this.#start(run);
@@ -157,10 +157,10 @@ class Interleaving {
 
   async #release(run: BuyerRun): Promise<void> {
     if (run.state === 'parked') {
-      await this.#options.control.releaseBarrier(run.plan.slot, run.barrierHeld);
-      run.barrierHeld += 1;
       run.events.push({ buyer: run.id, event: 'continued', label: this.#parkedLabel(run) });
       run.state = 'running';
+      await this.#options.control.releaseBarrier(run.plan.slot, run.barrierHeld);
+      run.barrierHeld += 1;
       return;
     }
     const { step, reply } = run.gate.take();
@@ -238,6 +238,14 @@ class Interleaving {
       }
       const observed = answer;
       let moving = false;
+      // First what PostgreSQL says of each statement, then which blocks are
+      // stable: a block is stable only when no buyer it waits for is running,
+      // directly or through another blocked buyer. Only stable states are
+      // recorded, so a trace does not depend on how fast anything ran.
+      const waits = new Map<BuyerRun, number[]>();
+      const unstable = new Set<number>(
+        this.#runs.filter((run) => run.state === 'thinking').map((run) => run.id),
+      );
       for (const run of inFlight) {
         // A statement may have finished while the question was on the wire.
         if (run.state !== 'running' && run.state !== 'blocked' && run.state !== 'parked') {
@@ -252,10 +260,26 @@ class Interleaving {
         const by = [
           ...new Set(pids.map((pid) => this.#byPid.get(pid)?.id).filter((id) => id !== undefined)),
         ].sort((a, b) => a - b);
-        if (by.length === 0 || by.some((id) => this.#isMoving(id))) {
-          // Running, or waiting on an outside session or on a buyer that is
-          // itself still running and may release its locks any moment: not a
-          // stable state, so nothing is recorded yet (that keeps traces repeatable).
+        if (by.length === 0) {
+          // Running, or waiting only on an outside session (briefly).
+          unstable.add(run.id);
+        } else {
+          waits.set(run, by);
+        }
+      }
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const [run, by] of waits) {
+          if (!unstable.has(run.id) && by.some((id) => unstable.has(id))) {
+            unstable.add(run.id);
+            grew = true;
+          }
+        }
+      }
+      for (const run of inFlight) {
+        if (run.state === 'parked' || !(run.state === 'running' || run.state === 'blocked')) continue;
+        const by = waits.get(run);
+        if (!by || unstable.has(run.id)) {
           run.state = 'running';
           moving = true;
           continue;

@@ -23,6 +23,8 @@ BEGIN
   END IF;
   SELECT min(objid::bigint)::int INTO barrier FROM pg_locks
    WHERE locktype = 'advisory' AND granted AND objsubid = 2
+     -- Advisory keys are per database; other oversold runs may share the server.
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
      AND classid = (${BARRIER_KEY_BASE} + slot)::oid AND pid <> pg_backend_pid();
   IF barrier IS NULL THEN
     RETURN;
