@@ -1,2 +1,4 @@
 /** The command line: the core commands plus those other modules add. */
 export { main } from './main.ts';
+
+import './bench-command.ts';

@@ -1,0 +1,68 @@
+import type { BuyerDb } from '../engine/buyer-gate.ts';
+import type { SqlSession } from '../engine/sql-session.ts';
+import type { LoadTally } from './load-tally.ts';
+
+/** `BEGIN`, `BEGIN ISOLATION LEVEL …`, `START TRANSACTION`: the start of an attempt. */
+const beginPattern = /^\s*(?:BEGIN|START\s+TRANSACTION)\b/i;
+
+/**
+ * The `db` a strategy gets in a benchmark: statements go straight to the
+ * buyer's session, with no gate and no scheduler, and `pause()` does nothing.
+ *
+ * It counts what can be seen from outside the strategy: every statement that
+ * fails, by SQLSTATE (including the ones the strategy catches and retries),
+ * and every `BEGIN` after the first within one purchase, which is a retry (the
+ * strategy started its transaction over). Retries inside a SQL function are
+ * invisible from here.
+ */
+export class BenchDb implements BuyerDb {
+  readonly #session: SqlSession;
+  readonly #tally: LoadTally;
+  #begins = 0;
+
+  constructor(session: SqlSession, tally: LoadTally) {
+    this.#session = session;
+    this.#tally = tally;
+  }
+
+  /** Call before each purchase: retries are counted within one purchase. */
+  startPurchase(): void {
+    this.#begins = 0;
+  }
+
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: Row[]; rowCount: number | null }> {
+    if (typeof text !== 'string') {
+      return Promise.reject(
+        new TypeError(`db.query() needs SQL text as its first argument, got ${typeof text}`),
+      );
+    }
+    if (params !== undefined && !Array.isArray(params)) {
+      return Promise.reject(
+        new TypeError('db.query() takes its parameters as an array: db.query(sql, [a, b])'),
+      );
+    }
+    if (beginPattern.test(text)) {
+      this.#begins += 1;
+      if (this.#begins > 1) this.#tally.retries += 1;
+    }
+    return this.#session.query(text, params ?? []).then(
+      (result) => result as unknown as { rows: Row[]; rowCount: number | null },
+      (error: unknown) => {
+        this.#tally.statementError(sqlStateOf(error));
+        throw error;
+      },
+    );
+  }
+
+  /** Barriers only mean something under the scheduler; a benchmark runs free. */
+  async pause(_label: string): Promise<void> {}
+}
+
+/** The SQLSTATE of a failed statement, or `no-sqlstate` for anything else. */
+export function sqlStateOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : 'no-sqlstate';
+}
