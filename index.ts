@@ -23,6 +23,12 @@ export {
 } from './harness/engine/errors.ts';
 export type { BuyerOutcome, TraceEvent } from './harness/engine/trace.ts';
 export type {
+  ProductCart,
+  ProductStock,
+  ScenarioDefinition,
+} from './harness/scenarios/custom-scenario.ts';
+export { defineScenario } from './harness/scenarios/custom-scenario.ts';
+export type {
   InventoryCase,
   InventoryContext,
   InventoryLine,
@@ -43,6 +49,22 @@ export type { PostgresJsStrategy } from './harness/strategy/postgres-js-strategy
 export { definePostgresJsStrategy } from './harness/strategy/postgres-js-strategy.ts';
 export type { LoadedStrategy, PurchaseOutcome, SetupDb, Strategy } from './harness/strategy/strategy.ts';
 export { defineStrategy } from './harness/strategy/strategy.ts';
+export type {
+  StrategyHoldsOptions,
+  StrategyTestOptions,
+} from './harness/vitest/expect-strategy.ts';
+export {
+  expectNoOversell,
+  expectStrategyHolds,
+  OversoldAssertionError,
+} from './harness/vitest/expect-strategy.ts';
+export type {
+  CaseResult,
+  StrategyRunner,
+  StrategyRunnerOptions,
+} from './harness/vitest/strategy-runner.ts';
+export { openStrategyRunner } from './harness/vitest/strategy-runner.ts';
+export type { StrategyFile } from './harness/vitest/test-strategy.ts';
 export type { CaseRanges, Range } from './properties/case-arbitrary.ts';
 export {
   chooserFromChoices,

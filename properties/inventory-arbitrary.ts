@@ -8,7 +8,7 @@ export const FIRST_ITEM_ID = 201;
 /**
  * Cases of the inventory scenario: 2–3 items with stock from the capacity
  * range, and buyers with carts of 1–3 lines, each line a pick among the items
- * with a quantity from the quantity range.
+ * with a quantity from the quantity range (`maxLines` lowers the 3).
  *
  * A line is drawn as a pick (an index into the items, taken modulo their
  * count) rather than an item id, and a repeated pick is dropped; so carts
@@ -17,11 +17,14 @@ export const FIRST_ITEM_ID = 201;
  * item, which would merge lines) only as long as the failure needs it.
  * Buyers come first so that shrinking removes buyers before it lowers stock.
  */
-export function inventoryCaseArbitrary(ranges: CaseRanges = defaultCaseRanges): fc.Arbitrary<InventoryCase> {
+export function inventoryCaseArbitrary(
+  ranges: CaseRanges = defaultCaseRanges,
+  { maxLines = 3 }: { readonly maxLines?: number } = {},
+): fc.Arbitrary<InventoryCase> {
   const line = fc.record({ pick: fc.nat({ max: 2 }), quantity: fc.integer(ranges.quantity) });
   return fc
     .record({
-      carts: fc.array(fc.array(line, { minLength: 1, maxLength: 3 }), {
+      carts: fc.array(fc.array(line, { minLength: 1, maxLength: maxLines }), {
         minLength: ranges.buyers.min,
         maxLength: ranges.buyers.max,
       }),

@@ -13,22 +13,30 @@ export function counterexampleOf(
 ): Counterexample {
   const schedule = run.decisions.join(' ');
   const stock = run.facts.measurement.stock;
-  const kase = run.kase as { capacity?: number; buyers: readonly { id: number }[] };
+  // capacity, sold and each buyer's quantity describe one stock, so that the
+  // one-line summary "capacity 1 … sold 2 of 1" stays true with several
+  // items: the one oversold most (the only one in the tickets scenario).
+  const focus = stock.reduce<(typeof stock)[number] | undefined>(
+    (worst, unit) =>
+      worst === undefined || unit.sold - unit.capacity > worst.sold - worst.capacity ? unit : worst,
+    undefined,
+  );
+  const key = focus?.key ?? '';
   const outcomes: Record<string, string> = {};
   for (const [id, outcome] of [...run.outcomes].sort(([a], [b]) => a - b))
     outcomes[String(id)] = outcomeText(outcome);
   return {
-    capacity: kase.capacity ?? stock.reduce((total, unit) => total + unit.capacity, 0),
-    // Units over all the buyer's lines: the ticket quantity, or a cart's total.
-    buyers: kase.buyers.map((buyer) => ({
+    capacity: focus?.capacity ?? 0,
+    buyers: run.kase.buyers.map((buyer) => ({
       id: buyer.id,
-      quantity: [...scenario.wants(run.kase, buyer.id).values()].reduce((total, units) => total + units, 0),
+      quantity: scenario.wants(run.kase, buyer.id).get(key) ?? 0,
     })),
+    stockKey: key,
     case: run.kase,
     caseSummary: scenario.describe(run.kase),
     schedule,
     replay: replayCommand(strategy.file, schedule, scenario.replayArgs(run.kase)),
-    sold: stock.reduce((total, unit) => total + unit.sold, 0),
+    sold: focus?.sold ?? 0,
     stock,
     outcomes,
     trace: run.trace,

@@ -4,10 +4,16 @@ import type { BuyerOutcome, TraceEvent } from '../engine/trace.ts';
 
 /** The smallest failing interleaving found for one property. */
 export interface Counterexample {
-  /** Initial stock per key (`{ "101": 1 }` for the tickets scenario's event). */
+  /**
+   * Initial stock of the event under test. With several stocks (inventory,
+   * your own schema): of the one named by `stockKey`, the stock oversold most;
+   * `stock` lists them all.
+   */
   readonly capacity: number;
-  /** Units each buyer asks for: its quantity, or the total over its cart's lines. */
+  /** Units each buyer asks for of that same stock (0 when its cart does not hold it). */
   readonly buyers: readonly { readonly id: number; readonly quantity: number }[];
+  /** Which stock `capacity`, `sold` and the buyers' `quantity` describe: an event or item id. */
+  readonly stockKey?: string;
   /** The scenario's whole case, for scenarios with more than one stock (inventory). */
   readonly case: unknown;
   /**
@@ -19,7 +25,7 @@ export interface Counterexample {
   readonly schedule: string;
   /** The exact command that reproduces this run. */
   readonly replay: string;
-  /** Units sold (of the event under test; summed over items in other scenarios). */
+  /** Units sold of the stock named by `stockKey`. */
   readonly sold: number;
   readonly stock: readonly { readonly key: string; readonly capacity: number; readonly sold: number }[];
   readonly outcomes: Record<string, string>;

@@ -141,7 +141,7 @@ export const inventoryScenario: Scenario<InventoryCase, InventoryRequest> = {
     };
   },
 
-  caseArbitrary: inventoryCaseArbitrary,
+  caseArbitrary: (ranges) => inventoryCaseArbitrary(ranges),
 
   replayCase() {
     throw new Error(

@@ -3,6 +3,7 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import { StrategyLoadError } from '../engine/errors.ts';
+import { isScenarioPath, loadScenarioModule } from '../scenarios/load-scenario-module.ts';
 import { findScenario, scenarioNames } from '../scenarios/scenario-registry.ts';
 import { postgresJsSql } from './postgres-js-facade.ts';
 import { parseSqlHeader } from './sql-header.ts';
@@ -101,7 +102,11 @@ async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
     );
   }
   const name = optionalString(object.name, 'name', file) ?? basename(path, extname(path));
-  const scenario = checkScenario(optionalString(object.scenario, 'scenario', file) ?? 'tickets', file);
+  const scenario = await resolveScenario(
+    optionalString(object.scenario, 'scenario', file) ?? 'tickets',
+    path,
+    file,
+  );
   const purchase = object.purchase as LoadedStrategy['purchase'];
   const setup = object.setup as LoadedStrategy['setup'];
   // What the strategy's code receives: `db` itself, or postgres.js's `sql` built on it.
@@ -121,7 +126,7 @@ async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
 async function loadSql(path: string, file: string): Promise<LoadedStrategy> {
   const text = await readFile(path, 'utf8');
   const header = parseSqlHeader(text, file);
-  const scenarioName = checkScenario(header.scenario ?? 'tickets', file);
+  const scenarioName = await resolveScenario(header.scenario ?? 'tickets', path, file);
   const scenario = findScenario(scenarioName)!;
   return {
     name: header.name ?? basename(path, '.sql'),
@@ -151,9 +156,14 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-function checkScenario(name: string, file: string): string {
+/** A built-in scenario's name, or a scenario module's path (relative to the strategy file), loaded and registered. */
+async function resolveScenario(name: string, path: string, file: string): Promise<string> {
+  if (isScenarioPath(name)) return loadScenarioModule(name, path, file, importModule);
   if (!findScenario(name)) {
-    throw new StrategyLoadError(file, `scenario '${name}' is unknown: use ${scenarioNames().join(' or ')}`);
+    throw new StrategyLoadError(
+      file,
+      `scenario '${name}' is unknown: use ${scenarioNames().join(' or ')}, or a scenario module's path such as './shop.scenario.ts'`,
+    );
   }
   return name;
 }
