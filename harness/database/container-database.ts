@@ -17,10 +17,13 @@ export async function startContainerDatabase(image = 'postgres:16-alpine'): Prom
       { cause: error },
     );
   }
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  // Every caller (dispose, Ctrl-C) waits for the same, single shutdown.
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= shutdown();
+    return stopping;
+  };
+  const shutdown = async (): Promise<void> => {
     unregister();
     await container.stop().catch(() => {});
   };

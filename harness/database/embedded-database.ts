@@ -52,10 +52,13 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
     },
     onError: (error: unknown) => log.push(String(error)),
   });
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  // Every caller (dispose, Ctrl-C) waits for the same, single shutdown.
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= shutdown();
+    return stopping;
+  };
+  const shutdown = async (): Promise<void> => {
     unregister();
     await server.stop().catch(() => {});
     await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,12 @@ type Cleanup = () => Promise<void>;
 
 const cleanups = new Set<Cleanup>();
 let installed = false;
+let interruptCode: number | null = null;
+
+/** 130 after Ctrl-C, 143 after SIGTERM or SIGHUP; null when not interrupted. */
+export function interruptedExitCode(): number | null {
+  return interruptCode;
+}
 
 export function onInterrupt(cleanup: Cleanup): () => void {
   install();
@@ -20,6 +26,7 @@ function install(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       const code = signal === 'SIGINT' ? 130 : 143;
+      interruptCode = code;
       void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(code));
     });
   }

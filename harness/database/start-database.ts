@@ -13,7 +13,10 @@ export async function startDatabase(choice: DatabaseChoice = {}): Promise<Starte
   const source = choice.db ?? (choice.url ? 'url' : 'embedded');
   switch (source) {
     case 'embedded':
-      return startEmbeddedDatabase();
+      // OVERSOLD_TMPDIR moves the throwaway cluster (tests use it to prove it is removed).
+      return startEmbeddedDatabase(
+        process.env.OVERSOLD_TMPDIR ? { parentDir: process.env.OVERSOLD_TMPDIR } : {},
+      );
     case 'container':
       return startContainerDatabase();
     case 'url': {

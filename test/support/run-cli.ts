@@ -5,6 +5,8 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../harness/bin.mjs', import.meta.url));
 
 export interface CliResult {
+  /** The oversold process's pid (its scratch database is named after it). */
+  readonly pid: number;
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -30,6 +32,6 @@ export function runCli(
       stderr += chunk.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ pid: child.pid ?? 0, code, stdout, stderr }));
   });
 }
