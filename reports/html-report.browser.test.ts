@@ -95,6 +95,27 @@ describe.skipIf(noBrowser)('--html in Chromium (real CLI run on PostgreSQL)', ()
     );
   });
 
+  it('lists what needs attention first, linking to each counterexample', async () => {
+    const items = await page.locator('.attention li').allInnerTexts();
+    expect(items).toEqual([
+      'bad-return could not be evaluated',
+      'naive-oversells breaks no-oversell',
+      'stale-subquery-update breaks no-oversell',
+    ]);
+    await page.locator('.attention a', { hasText: 'stale-subquery-update' }).click();
+    expect(new URL(page.url()).hash).toBe('#cx-3-no-oversell');
+    await expect(page.locator('#cx-3-no-oversell').getAttribute('data-strategy')).resolves.toBe(
+      'stale-subquery-update',
+    );
+  });
+
+  it('embeds the JSON report intact, even with </script> in the SQL', async () => {
+    const embedded = await page.evaluate(
+      () => JSON.parse(document.querySelector('#oversold-report')!.textContent ?? 'null') as unknown,
+    );
+    expect(embedded).toEqual(JSON.parse(await readFile(sample.json, 'utf8')));
+  });
+
   it('draws a lane per buyer with statements as boxes, time going down', async () => {
     const example = page.locator('article[data-strategy="naive-oversells"]');
     await expect(example.locator('.lane-name').allInnerTexts()).resolves.toEqual(['buyer 1', 'buyer 2']);

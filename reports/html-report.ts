@@ -61,7 +61,7 @@ export function toHtml(report: CheckReport, assets: HtmlAssets): string {
 <header class="page-head ${report.passed ? 'page-passed' : 'page-failed'}">
 <h1>oversold <span class="verdict-word">${report.passed ? 'passed' : 'failed'}</span></h1>
 <p class="summary">${passed} passed · ${failed} failed${broken ? ` · ${broken} could not be evaluated` : ''} · seed <code>${report.seed}</code> · PostgreSQL ${escapeHtml(report.database.serverVersion)} (${escapeHtml(report.database.source)})</p>
-</header>
+${attentionHtml(report)}</header>
 <main>
 <section aria-labelledby="matrix-title">
 <h2 id="matrix-title">Strategies × properties</h2>
@@ -81,6 +81,28 @@ ${examples.length > 0 ? examples.join('\n') : '<p class="none">No property faile
 
 export async function writeHtmlReport(file: string, report: CheckReport): Promise<void> {
   await writeReportFile(file, toHtml(report, await loadHtmlAssets()));
+}
+
+/** Links to what needs a person: unexpected verdicts and strategies that could not be evaluated. */
+function attentionHtml(report: CheckReport): string {
+  const links: string[] = [];
+  report.strategies.forEach((strategy, index) => {
+    if (strategy.error !== null) {
+      links.push(
+        `<li><span class="strategy-name">${escapeHtml(strategy.name)}</span> could not be evaluated</li>`,
+      );
+    }
+    for (const property of strategy.properties) {
+      if (property.asExpected) continue;
+      const text = `<span class="strategy-name">${escapeHtml(strategy.name)}</span> ${property.passed ? 'holds' : 'breaks'} ${escapeHtml(property.name)}${property.passed ? ', expected to fail' : ''}`;
+      links.push(
+        `<li>${property.counterexample ? `<a href="#${anchor(index, property)}">${text}</a>` : text}</li>`,
+      );
+    }
+  });
+  return links.length > 0
+    ? `<ul class="attention" aria-label="needs attention">${links.join('')}</ul>\n`
+    : '';
 }
 
 function anchor(strategyIndex: number, property: PropertyReport): string {
@@ -125,7 +147,7 @@ function counterexampleHtml(
 <p class="why">${escapeHtml(example.why)}</p>
 <div class="facts">
 ${stockHtml(example)}
-<p class="case">capacity ${example.capacity}; ${escapeHtml(wants)}; schedule <code>${escapeHtml(example.schedule)}</code>${example.shrinks > 0 ? ` · shrunk ${example.shrinks} times` : ''}</p>
+<p class="case">${example.stock.length > 1 ? '' : `capacity ${example.capacity}; `}${escapeHtml(wants)}; schedule <code>${escapeHtml(example.schedule)}</code>${example.shrinks > 0 ? ` · shrunk ${example.shrinks} times` : ''}</p>
 </div>
 ${swimlaneHtml(example)}
 <div class="replay"><span class="replay-label">Replay</span><code class="replay-command" id="${id}-replay">${escapeHtml(example.replay)}</code><button type="button" class="copy" data-copy-target="${id}-replay">Copy</button><span class="copy-status" role="status" aria-live="polite"></span></div>
