@@ -2,3 +2,4 @@
 export { main } from './main.ts';
 
 import './bench-command.ts';
+import './list-command.ts';
