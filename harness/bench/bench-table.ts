@@ -96,7 +96,14 @@ function pgbenchLine(report: BenchReport): string {
   if (comparison === null) return 'pgbench: not compared (--no-pgbench)';
   if (!comparison.available) return `pgbench: not compared: ${comparison.reason}`;
   const length = comparison.seconds !== null ? `${comparison.seconds} s` : 'same transactions';
-  return `driver vs pgbench, ${comparison.strategy} at ${comparison.clients} connections (${length}, ${comparison.protocol} protocol): oversold ${whole(comparison.driverThroughput)}/s, pgbench ${whole(comparison.pgbenchThroughput)}/s → ${Math.round(comparison.ratio * 100)}% (${comparison.version})`;
+  const threaded = comparison.threaded
+    ? `; pgbench -j ${comparison.threaded.jobs} ${whole(comparison.threaded.pgbenchThroughput)}/s → ${percent(comparison.threaded.ratio)}`
+    : '';
+  return `driver vs pgbench, ${comparison.strategy} at ${comparison.clients} connections (${length}, ${comparison.protocol} protocol): oversold ${whole(comparison.driverThroughput)}/s, pgbench -j 1 ${whole(comparison.pgbenchThroughput)}/s → ${percent(comparison.ratio)}${threaded} (${comparison.version})`;
+}
+
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 100)}%`;
 }
 
 function whole(value: number): string {

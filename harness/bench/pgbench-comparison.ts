@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -25,10 +25,17 @@ export type PgbenchComparison =
       readonly clients: number;
       readonly protocol: 'extended';
       readonly seconds: number | null;
-      readonly pgbenchThroughput: number;
       readonly driverThroughput: number;
-      /** driver / pgbench: 1 means the driver is as fast as pgbench. */
+      /** pgbench's transactions per second with -j 1, one client thread as the driver has. */
+      readonly pgbenchThroughput: number;
+      /** driver / pgbench -j 1: 1 means the driver is as fast as pgbench. */
       readonly ratio: number;
+      /** pgbench with one thread per core (-j N), where the machine has more than one core. */
+      readonly threaded: {
+        readonly jobs: number;
+        readonly pgbenchThroughput: number;
+        readonly ratio: number;
+      } | null;
     }
   | { readonly available: false; readonly reason: string };
 
@@ -86,25 +93,29 @@ export async function comparePgbench(
     load.tally.close();
     await pool.close();
 
-    await stockEvents(control, strategy, workspace.schema, { hot: settings.stock });
     const script = join(dir, 'guarded-update.sql');
     await writeFile(script, pgbenchScript);
-    const args = ['-n', '-M', 'extended', '-c', String(clients), '-j', '2', '-f', script];
-    args.push(...(seconds !== null ? ['-T', String(seconds)] : ['-t', String(perClient)]));
-    args.push(lab.connector.url);
-    let stdout: string;
-    try {
-      ({ stdout } = await run(pgbench.path, args, {
-        env: { ...process.env, PGOPTIONS: `-c search_path=${workspace.schema},public` },
-        maxBuffer: 16 * 1024 * 1024,
-      }));
-    } catch (error) {
-      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
-      return { available: false, reason: `${pgbench.path} failed: ${stderr.trim().split('\n').at(-1)}` };
-    }
-    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
-    if (!tps) return { available: false, reason: `could not read tps from ${pgbench.path}'s output` };
-    const pgbenchThroughput = Number(tps[1]);
+    const pgbenchRun = async (jobs: number): Promise<number | string> => {
+      await stockEvents(control, strategy, workspace.schema, { hot: settings.stock });
+      const args = ['-n', '-M', 'extended', '-c', String(clients), '-j', String(jobs), '-f', script];
+      args.push(...(seconds !== null ? ['-T', String(seconds)] : ['-t', String(perClient)]));
+      args.push(lab.connector.url);
+      try {
+        const { stdout } = await run(pgbench.path, args, {
+          env: { ...process.env, PGOPTIONS: `-c search_path=${workspace.schema},public` },
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+        return tps ? Number(tps[1]) : `could not read tps from ${pgbench.path}'s output`;
+      } catch (error) {
+        const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
+        return `${pgbench.path} failed: ${stderr.trim().split('\n').at(-1)}`;
+      }
+    };
+    const single = await pgbenchRun(1);
+    if (typeof single === 'string') return { available: false, reason: single };
+    const jobs = Math.min(availableParallelism(), clients);
+    const many = jobs > 1 ? await pgbenchRun(jobs) : null;
     return {
       available: true,
       pgbench: pgbench.path,
@@ -113,9 +124,13 @@ export async function comparePgbench(
       clients,
       protocol: 'extended',
       seconds,
-      pgbenchThroughput,
       driverThroughput,
-      ratio: pgbenchThroughput > 0 ? driverThroughput / pgbenchThroughput : 0,
+      pgbenchThroughput: single,
+      ratio: single > 0 ? driverThroughput / single : 0,
+      threaded:
+        typeof many === 'number'
+          ? { jobs, pgbenchThroughput: many, ratio: many > 0 ? driverThroughput / many : 0 }
+          : null,
     };
   } finally {
     await pool.close();
