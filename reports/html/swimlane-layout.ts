@@ -103,7 +103,7 @@ export function swimlaneLayout(trace: readonly TraceEvent[]): SwimlaneLayout {
       case 'blocked': {
         const statement = open.get(event.buyer);
         if (statement) statement.status = 'blocked';
-        const lock = 'lock' in event && typeof event.lock === 'string' ? event.lock : undefined;
+        const lock = event.lock;
         if (!waits.has(event.buyer)) {
           const wait: WaitItem = {
             kind: 'wait',
