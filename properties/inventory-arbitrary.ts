@@ -5,49 +5,57 @@ import { type CaseRanges, defaultCaseRanges } from './case-arbitrary.ts';
 /** The first item's id; items are numbered from here, in the order the case lists them. */
 export const FIRST_ITEM_ID = 201;
 
+/** How a cart is drawn: a walk around the items, so that carts list shared items in either order. */
+export interface CartWalk {
+  /** The index of the cart's first item (taken modulo the number of items). */
+  readonly start: number;
+  /** Walk towards lower indices instead of higher ones. */
+  readonly backwards: boolean;
+  /** Units per line; the cart has one line per entry, at most one per item. */
+  readonly quantities: readonly number[];
+}
+
 /**
  * Cases of the inventory scenario: 2–3 items with stock from the capacity
- * range, and buyers with carts of 1–3 lines, each line a pick among the items
- * with a quantity from the quantity range (`maxLines` lowers the 3).
+ * range, and buyers whose carts hold 1–3 lines (`maxLines` lowers the 3)
+ * with quantities from the quantity range.
  *
- * A line is drawn as a pick (an index into the items, taken modulo their
- * count) rather than an item id, and a repeated pick is dropped; so carts
- * list shared items in every order, which is what makes locking in cart order
- * deadlock, and shrinking keeps a cart's order (picks shrink towards the first
- * item, which would merge lines) only as long as the failure needs it.
- * Buyers come first so that shrinking removes buyers before it lowers stock.
+ * A cart is a walk around the items from a start, forwards or backwards,
+ * wrapping: every ordered choice of distinct items is some walk, and two
+ * buyers walking in opposite directions share items in opposite orders —
+ * what makes locking in cart order deadlock — half the time. Buyers come
+ * first so that shrinking removes buyers before it lowers stock; a walk
+ * shrinks towards one line on the first item.
  */
 export function inventoryCaseArbitrary(
   ranges: CaseRanges = defaultCaseRanges,
   { maxLines = 3 }: { readonly maxLines?: number } = {},
 ): fc.Arbitrary<InventoryCase> {
-  const line = fc.record({ pick: fc.nat({ max: 2 }), quantity: fc.integer(ranges.quantity) });
+  const walk = fc.record({
+    start: fc.nat({ max: 2 }),
+    backwards: fc.boolean(),
+    quantities: fc.array(fc.integer(ranges.quantity), { minLength: 1, maxLength: maxLines }),
+  });
   return fc
     .record({
-      carts: fc.array(fc.array(line, { minLength: 1, maxLength: maxLines }), {
-        minLength: ranges.buyers.min,
-        maxLength: ranges.buyers.max,
-      }),
+      carts: fc.array(walk, { minLength: ranges.buyers.min, maxLength: ranges.buyers.max }),
       stock: fc.array(fc.integer(ranges.capacity), { minLength: 2, maxLength: 3 }),
     })
     .map(({ carts, stock }) => inventoryCase(stock, carts));
 }
 
-/** Builds a case from stock per item and carts of picks (indices into the items). */
-export function inventoryCase(
-  stock: readonly number[],
-  carts: readonly (readonly { readonly pick: number; readonly quantity: number }[])[],
-): InventoryCase {
+/** Builds a case from stock per item and one walk per buyer. */
+export function inventoryCase(stock: readonly number[], carts: readonly CartWalk[]): InventoryCase {
   const items = stock.map((units, index) => ({ id: FIRST_ITEM_ID + index, stock: units }));
+  const count = items.length;
   return {
     items,
-    buyers: carts.map((cart, index) => {
-      const lines: { itemId: number; quantity: number }[] = [];
-      for (const { pick, quantity } of cart) {
-        const itemId = items[pick % items.length]!.id;
-        if (!lines.some((line) => line.itemId === itemId)) lines.push({ itemId, quantity });
-      }
-      return { id: index + 1, lines };
-    }),
+    buyers: carts.map((cart, index) => ({
+      id: index + 1,
+      lines: cart.quantities.slice(0, count).map((quantity, step) => {
+        const offset = cart.backwards ? count - (step % count) : step;
+        return { itemId: items[(cart.start + offset) % count]!.id, quantity };
+      }),
+    })),
   };
 }
