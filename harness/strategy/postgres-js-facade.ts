@@ -258,7 +258,11 @@ function postgresError(error: unknown, text: string, params: readonly unknown[],
   if (!(error instanceof Error) || typeof code !== 'string' || error.name !== 'StatementError') return error;
   const wrapped = new PostgresError(error as Error & { code: string }, text, params);
   // Point at the strategy's line that built the query, as postgres.js does.
-  wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${(site.stack ?? '').split('\n').slice(1).join('\n')}`;
+  const frames = (site.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .filter((frame) => !/postgres-js-(facade|template)\.[jt]s/.test(frame));
+  wrapped.stack = [`${wrapped.name}: ${wrapped.message}`, ...frames].join('\n');
   return wrapped;
 }
 
