@@ -172,6 +172,22 @@ describe('forced interleavings on PostgreSQL', () => {
     );
   });
 
+  it('fails a buyer that loops forever (every step quick) after the decision limit', async () => {
+    const strategy = await load(fixture('loops-forever.ts'));
+    await using workspace = await openWorkspace(lab, strategy);
+    const error = await runCase({
+      workspace,
+      strategy,
+      scenario: ticketsScenario,
+      kase: twoBuyers(),
+      choose: (_index, ready) => ready[0]!,
+      timeoutMs: 10_000,
+      maxDecisions: 200,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HangError);
+    expect((error as Error).message).toMatch(/took 200 steps without all finishing/);
+  });
+
   it('names a strategy that returns with its transaction open', async () => {
     const strategy = await load(fixture('leaves-transaction-open.ts'));
     await using workspace = await openWorkspace(lab, strategy);

@@ -25,7 +25,11 @@ export interface InterleavingOptions {
   readonly timeoutMs: number;
   /** Milliseconds from some fixed origin (performance.now by default). */
   readonly now?: () => number;
+  /** Most releases one run may take before it fails as hung (a buyer that loops forever). */
+  readonly maxDecisions?: number;
 }
+
+const DEFAULT_MAX_DECISIONS = 10_000;
 
 export interface InterleavingResult {
   readonly trace: TraceEvent[];
@@ -100,6 +104,13 @@ class Interleaving {
       for (let index = 0; this.#runs.some((run) => run.state !== 'finished'); index++) {
         const ready = this.#runs.filter((run) => run.state === 'ready' || run.state === 'parked');
         if (ready.length === 0) throw this.#stuck();
+        const limit = this.#options.maxDecisions ?? DEFAULT_MAX_DECISIONS;
+        if (index >= limit) {
+          throw new HangError(
+            `the buyers took ${limit} steps without all finishing: a buyer retries or loops forever; fix the strategy (or bound its retries)`,
+            ready.map((run) => run.id),
+          );
+        }
         const id = choose(
           index,
           ready.map((run) => run.id),
@@ -321,11 +332,6 @@ class Interleaving {
       if (event.buyer === run.id && event.event === 'paused') return event.label;
     }
     return '';
-  }
-
-  #isMoving(id: number): boolean {
-    const state = this.#runs.find((run) => run.id === id)?.state;
-    return state === 'running' || state === 'thinking';
   }
 
   #deadlockCycle(): BuyerRun[] {

@@ -21,6 +21,7 @@ export interface RunCaseOptions<Case extends ScenarioCase> {
   readonly kase: Case;
   readonly choose: Chooser;
   readonly timeoutMs: number;
+  readonly maxDecisions?: number;
 }
 
 /** Seeds the tables, runs setup(), runs one interleaving, measures, and resets the buyers. */
@@ -56,6 +57,7 @@ export async function runCase<Case extends ScenarioCase>(
       })),
       choose: options.choose,
       timeoutMs: options.timeoutMs,
+      ...(options.maxDecisions !== undefined ? { maxDecisions: options.maxDecisions } : {}),
     });
   } catch (error) {
     await workspace.discardBuyers(ids);
