@@ -50,6 +50,17 @@ describe('your own schema (examples/shop) on PostgreSQL', () => {
     expect(report.passed).toBe(true);
   });
 
+  it('passes the same checkout written as a .sql strategy, purchase(p_request jsonb)', async () => {
+    const report = await checkStrategy(
+      lab,
+      await load('examples/shop/strategies/reserve-guarded.sql'),
+      options,
+    );
+    expect(report.error).toBeNull();
+    expect(report.scenario).toBe('examples/shop/shop.scenario.ts');
+    expect(report.properties.every((property) => property.passed)).toBe(true);
+  });
+
   it('catches the read-then-write checkout overselling a product', async () => {
     const report = await checkStrategy(
       lab,

@@ -193,12 +193,21 @@ describe('checking the bundled inventory strategies', () => {
     it(`${name} gets its expected verdicts`, async () => {
       const report = await check(name);
       expect(report.error).toBeNull();
-      expect(
-        Object.fromEntries(report.properties.map((property) => [property.name, property.passed])),
-      ).toEqual(verdicts);
+      expect(verdictsOf(report)).toEqual(verdicts);
       expect(report.passed).toBe(true);
     });
   }
+
+  it('calls a .sql strategy as purchase_order(p_buyer_id int, p_lines jsonb)', async () => {
+    const report = await checkStrategy(
+      lab,
+      await load('test/fixtures/inventory/purchase-order-sorted.sql'),
+      options,
+    );
+    expect(report.error).toBeNull();
+    expect(report.interleavings).toBeGreaterThan(1);
+    expect(verdictsOf(report)).toEqual(expected['lock-in-item-order']);
+  });
 
   it('replays the deadlock counterexample from its printed command (--case)', async () => {
     const report = await check('lock-in-cart-order');
@@ -213,6 +222,10 @@ describe('checking the bundled inventory strategies', () => {
     expect(result.stdout).toContain(example!.why);
   });
 });
+
+function verdictsOf(report: StrategyReport): Record<string, boolean> {
+  return Object.fromEntries(report.properties.map((property) => [property.name, property.passed]));
+}
 
 /** Splits a printed command the way a POSIX shell would (double and single quotes only). */
 function shellWords(command: string): string[] {
