@@ -1,13 +1,13 @@
 import { defineStrategy } from 'oversold';
 
 /** Most rows one event's stock is split over; fewer when there are fewer units. */
-const MAX_BUCKETS = 32;
+const MAX_BUCKETS = 64;
 
 /**
  * The stock of one event split over several bucket rows, so that buyers do not
  * queue on one row lock.
  *
- * Idea: setup() spreads the event's capacity over up to 32 rows of
+ * Idea: setup() spreads the event's capacity over up to 64 rows of
  * `event_buckets`; those rows, not `events.remaining`, hold the stock from then
  * on. A buyer takes its units from one bucket, in three tiers:
  * 1. `SELECT … FOR UPDATE SKIP LOCKED` picks a bucket with enough units that
@@ -32,7 +32,7 @@ const MAX_BUCKETS = 32;
 export default defineStrategy({
   name: 'bucketed-stock',
   description:
-    "Splits one event's stock over up to 32 bucket rows; SKIP LOCKED picks a free bucket, and sold-out is decided with every bucket locked.",
+    "Splits one event's stock over up to 64 bucket rows; SKIP LOCKED picks a free bucket, and sold-out is decided with every bucket locked.",
   async setup(db, { eventId, capacity }) {
     // Fillfactor leaves room on the page for HOT updates of these few, very hot rows.
     await db.query(
@@ -73,8 +73,8 @@ export default defineStrategy({
       // A row lock taken while PostgreSQL re-checked a changed row stays held even
       // when the row is then skipped. Start over holding nothing, so that only tier 3
       // ever waits while holding locks, and always in bucket order: no deadlock.
-      await db.query('ROLLBACK');
-      await db.query('BEGIN');
+      // (Nothing was written yet; one round trip ends the transaction and starts the next.)
+      await db.query('ROLLBACK; BEGIN');
       // Tier 2: every bucket with enough was locked; wait for one of them.
       const waited = await db.query(
         `UPDATE event_buckets SET remaining = remaining - $2
@@ -87,8 +87,7 @@ export default defineStrategy({
       bought = waited.rowCount === 1;
     }
     if (!bought) {
-      await db.query('ROLLBACK');
-      await db.query('BEGIN');
+      await db.query('ROLLBACK; BEGIN');
       // Tier 3: the exact total, with every bucket locked in bucket order.
       const { rows } = await db.query<{ bucket: number; remaining: number }>(
         'SELECT bucket, remaining FROM event_buckets WHERE event_id = $1 ORDER BY bucket FOR UPDATE',

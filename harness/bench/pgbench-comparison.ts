@@ -23,7 +23,7 @@ export type PgbenchComparison =
       readonly version: string;
       readonly strategy: string;
       readonly clients: number;
-      readonly protocol: 'extended';
+      readonly protocol: 'prepared';
       readonly seconds: number | null;
       readonly driverThroughput: number;
       /** pgbench's transactions per second with -j 1, one client thread as the driver has. */
@@ -97,7 +97,7 @@ export async function comparePgbench(
     await writeFile(script, pgbenchScript);
     const pgbenchRun = async (jobs: number): Promise<number | string> => {
       await stockEvents(control, strategy, workspace.schema, { hot: settings.stock });
-      const args = ['-n', '-M', 'extended', '-c', String(clients), '-j', String(jobs), '-f', script];
+      const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(jobs), '-f', script];
       args.push(...(seconds !== null ? ['-T', String(seconds)] : ['-t', String(perClient)]));
       args.push(lab.connector.url);
       try {
@@ -122,7 +122,7 @@ export async function comparePgbench(
       version: pgbench.version,
       strategy: strategy.name,
       clients,
-      protocol: 'extended',
+      protocol: 'prepared',
       seconds,
       driverThroughput,
       pgbenchThroughput: single,

@@ -8,7 +8,7 @@ const palette = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272
  * Throughput against concurrency, one line per strategy, as a standalone SVG
  * (Apache ECharts' server-side renderer: no browser, no DOM).
  */
-export function throughputChartSvg(report: BenchReport, size = { width: 820, height: 480 }): string {
+export function throughputChartSvg(report: BenchReport, size = { width: 860, height: 540 }): string {
   const levels = [...new Set(report.results.map((result) => result.concurrency))].sort((a, b) => a - b);
   const strategies = [...new Set(report.results.map((result) => result.strategy))];
   const series: echarts.SeriesOption[] = [];
@@ -44,8 +44,9 @@ export function throughputChartSvg(report: BenchReport, size = { width: 820, hei
         subtext: `dashed: the same strategy with every buyer on its own event · PostgreSQL ${report.database.serverVersion}`,
         left: 'center',
       },
-      legend: { type: 'scroll', bottom: 0 },
-      grid: { left: 70, right: 30, top: 80, bottom: 70 },
+      // A static SVG cannot scroll: a plain legend that wraps, naming the strategies only.
+      legend: { type: 'plain', bottom: 0, left: 'center', width: size.width - 40, data: strategies },
+      grid: { left: 70, right: 30, top: 80, bottom: 110 },
       xAxis: {
         type: 'category',
         name: 'concurrent buyers',
