@@ -29,17 +29,24 @@ export function evaluateProperty(name: PropertyName, facts: RunFacts): Verdict {
   }
 }
 
-function noOversell({ measurement, outcomes }: RunFacts): Verdict {
+function noOversell({ measurement, outcomes, wants }: RunFacts): Verdict {
   const over = measurement.stock.find((unit) => unit.sold > unit.capacity);
   if (!over) return holds;
-  const buyers = [...outcomes]
+  const told = [...outcomes]
     .filter(([, outcome]) => outcome.kind === 'returned' && outcome.value === 'purchased')
-    .map(([id]) => id);
+    .map(([id]) => id)
+    .sort((a, b) => a - b);
+  const units = told.map((id) => wants.get(id)?.get(over.key) ?? 0).filter((count) => count > 0);
+  const buyers = told.filter((id) => (wants.get(id)?.get(over.key) ?? 0) > 0);
+  const who =
+    buyers.length === 0
+      ? 'no buyer was told it bought them'
+      : buyers.length === 1
+        ? `buyer ${buyers[0]} was told 'purchased' for ${units[0]}`
+        : `buyers ${list(buyers)} were each told 'purchased' (${units.join(' + ')} units)`;
   return {
     holds: false,
-    why: `${over.sold} units of ${label(over.key, measurement)} were sold but only ${over.capacity} existed: ${
-      buyers.length > 1 ? `buyers ${list(buyers)} each` : `buyer ${buyers[0] ?? '?'}`
-    } saw enough stock before the others' purchases were counted, so more was sold than the ${over.capacity} that existed.`,
+    why: `${over.sold} units of ${label(over.key, measurement)} were sold but only ${over.capacity} existed: ${who}.`,
   };
 }
 

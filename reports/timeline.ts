@@ -106,7 +106,7 @@ export function renderTimeline(
     if (!note) return [cell(shown.sql)];
     const room = column - note.length - 1;
     if (room >= 16) return [`${fit(shown.sql, room)} ${note}`.padEnd(column)];
-    return [cell(shown.sql), cell(`  ${note}`)];
+    return [cell(shown.sql), ...wrap(note, column - 1).map((part) => cell(` ${part}`))];
   };
   const header = `${''.padEnd(gutter)}${buyers.map((id) => cell(`buyer ${id}`)).join(' │ ')}`;
   const rule = `${''.padEnd(gutter)}${buyers.map(() => '─'.repeat(column)).join('─┼─')}`;
@@ -119,5 +119,24 @@ export function renderTimeline(
       lines.push(`${number.padStart(gutter - 1)} ${cells.join(' │ ')}`.trimEnd());
     });
   });
+  return lines;
+}
+
+/** Breaks text at spaces into lines of at most `width` characters (longer words are cut). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word;
+    while (line.length > width) {
+      lines.push(line.slice(0, width));
+      line = line.slice(width);
+    }
+  }
+  if (line) lines.push(line);
   return lines;
 }

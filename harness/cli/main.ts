@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
@@ -61,6 +62,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   };
   const program = new Command('oversold')
     .description('Finds overselling races in purchase code on a real PostgreSQL.')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
@@ -276,6 +278,11 @@ function parseCaseJson(value: string): unknown {
 
 function reportFiles(opts: CommonOptions): ReportFiles {
   return { json: opts.json, junit: opts.junit, markdown: opts.markdown, html: opts.html };
+}
+
+function packageVersion(): string {
+  const manifest = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return manifest.version;
 }
 
 function oneLine(error: unknown): string {
