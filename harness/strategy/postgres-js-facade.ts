@@ -93,7 +93,7 @@ export class PostgresError extends Error {
  */
 export function postgresJsSql(runner: QueryRunner): PostgresJsSql {
   const session = new FacadeSession(runner);
-  return makeSql(session, null) as PostgresJsSql;
+  return makeSql(session, false) as PostgresJsSql;
 }
 
 class FacadeSession {
@@ -118,10 +118,7 @@ class FacadeSession {
   }
 }
 
-function makeSql(
-  session: FacadeSession,
-  transaction: { depth: number } | null,
-): PostgresJsSql | PostgresJsTransactionSql {
+function makeSql(session: FacadeSession, inTransaction: boolean): PostgresJsSql | PostgresJsTransactionSql {
   const sql = ((first: unknown, ...rest: unknown[]) => {
     if (isTemplate(first)) {
       const site = new Error('postgres.js query');
@@ -138,7 +135,7 @@ function makeSql(
   }) as PostgresJsSql['unsafe'];
   sql.json = (value: unknown) => ({ kind: 'parameter', value: JSON.stringify(value) }) as Parameter;
   sql.array = (value: readonly unknown[]) => ({ kind: 'parameter', value: [...value] }) as Parameter;
-  if (transaction === null) {
+  if (!inTransaction) {
     sql.begin = (async (first: unknown, second?: unknown) => {
       const [options, callback] = typeof first === 'function' ? ['', first] : [first, second];
       if (typeof options !== 'string' || typeof callback !== 'function') {
@@ -148,7 +145,7 @@ function makeSql(
       }
       const site = new Error('postgres.js begin');
       await session.run(options ? `BEGIN ${options}` : 'BEGIN', [], site);
-      return scope(session, site, callback as (sql: unknown) => unknown, { depth: 1 }, null);
+      return scope(session, site, callback as (sql: unknown) => unknown, null);
     }) as PostgresJsSql['begin'];
   } else {
     sql.savepoint = (async (first: unknown, second?: unknown) => {
@@ -158,13 +155,7 @@ function makeSql(
       const name = `s${session.savepoints}`;
       const site = new Error('postgres.js savepoint');
       await session.run(`SAVEPOINT ${name}`, [], site);
-      return scope(
-        session,
-        site,
-        callback as (sql: unknown) => unknown,
-        { depth: transaction.depth + 1 },
-        name,
-      );
+      return scope(session, site, callback as (sql: unknown) => unknown, name);
     }) as PostgresJsTransactionSql['savepoint'];
   }
   return sql;
@@ -175,19 +166,18 @@ async function scope(
   session: FacadeSession,
   site: Error,
   callback: (sql: unknown) => unknown,
-  transaction: { depth: number },
   savepoint: string | null,
-): Promise<never> {
+): Promise<unknown> {
   let result: unknown;
   try {
-    const value = callback(makeSql(session, transaction));
+    const value = callback(makeSql(session, true));
     result = await (Array.isArray(value) ? Promise.all(value) : value);
   } catch (error) {
     await session.run(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}` : 'ROLLBACK', [], site);
     throw error;
   }
   await session.run(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT', [], site);
-  return result as never;
+  return result;
 }
 
 function pendingQuery(
