@@ -13,9 +13,13 @@ import { defineStrategy, type InventoryContext, type InventoryRequest } from 'ov
  * COMMIT, then PostgreSQL re-checks the WHERE clause against the row's new
  * version (EvalPlanQual); a line that no longer fits matches no row, and the
  * row count gives it away.
- * PostgreSQL fact: the statement locks rows in the order its plan visits them,
- * which is not the cart's order; the lines are sent sorted by item id so that
- * a plan that follows them locks in one global order.
+ * PostgreSQL fact: the statement locks rows in the order its plan visits
+ * them, not in the cart's order. On these tables the plan is a hash join
+ * driven by a sequential scan of items, so buyers lock in heap order, the
+ * same for all of them. That is the planner's choice, not a guarantee (heap
+ * order changes as rows get new versions, and a bigger table may get an index
+ * nested loop in cart order); where it matters, lock first with
+ * `SELECT … ORDER BY item_id FOR UPDATE`, as lock-in-item-order.ts does.
  */
 export default defineStrategy<InventoryRequest, InventoryContext>({
   name: 'guarded-multi-row-update',
