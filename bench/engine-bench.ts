@@ -7,7 +7,7 @@
  * is up (in-process, and as a fresh CLI process). Figures, not assertions: the
  * machine is shared, so read medians and ratios.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { checkStrategy } from '../harness/check/check-strategy.ts';
 import { pgConnector } from '../harness/database/pg-connector.ts';
@@ -97,20 +97,14 @@ async function main(): Promise<void> {
   const cli: number[] = [];
   for (let trial = 0; trial < 3; trial++) {
     const began = performance.now();
-    const child = spawnSync(
-      process.execPath,
-      [
-        'harness/bin.mjs',
-        'check',
-        'strategies/guarded-update.ts',
-        '--seed',
-        String(trial + 1),
-        '--database-url',
-        database.url,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (child.status !== 0) throw new Error(`oversold check failed: ${child.stdout}${child.stderr}`);
+    // Asynchronously: this process owns the embedded server and must keep draining its output.
+    const status = await new Promise<number | null>((resolve, reject) => {
+      const args = ['harness/bin.mjs', 'check', 'strategies/guarded-update.ts', '--seed', String(trial + 1)];
+      const child = spawn(process.execPath, [...args, '--database-url', database.url], { stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    if (status !== 0) throw new Error(`oversold check exited ${status}`);
     cli.push(performance.now() - began);
   }
   console.log(

@@ -45,9 +45,14 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
       'full_page_writes=off',
       '-c',
       'max_connections=400',
+      // The server's stderr is a pipe this process must keep draining; keep it quiet.
+      '-c',
+      'log_min_messages=error',
     ],
     onLog: (line: string) => {
+      // Only the last lines matter (for a start-up failure); never grow without bound.
       log.push(line);
+      if (log.length > 50) log.shift();
       options.onLog?.(line);
     },
     onError: (error: unknown) => log.push(String(error)),

@@ -91,7 +91,12 @@ export class Workspace implements AsyncDisposable {
     this.#dirty.clear();
     for (const id of ids) this.#dirty.add(id);
     await Promise.all(
-      dirty.map((buyer) => buyer.session.query('ROLLBACK; RESET ALL; SELECT pg_advisory_unlock_all()')),
+      dirty.map((buyer) =>
+        // ROLLBACK only inside a transaction: outside one it logs a WARNING every run.
+        buyer.session.query(
+          `${buyer.session.inTransaction() === false ? '' : 'ROLLBACK; '}RESET ALL; SELECT pg_advisory_unlock_all()`,
+        ),
+      ),
     );
   }
 
