@@ -95,9 +95,9 @@ export function renderTimeline(
   const rows = timelineRows(trace);
   const gutter = 4;
   const column = Math.max(24, Math.floor((width - gutter) / Math.max(buyers.length, 1)) - 3);
-  const fit = (text: string, room: number): string =>
+  const shorten = (text: string, room: number): string =>
     text.length > room ? `${text.slice(0, Math.max(room - 1, 0))}…` : text;
-  const cell = (text: string): string => fit(text.replace(/\s+/g, ' '), column).padEnd(column);
+  const cell = (text: string): string => shorten(text.replace(/\s+/g, ' '), column).padEnd(column);
   // Shorten the statement, never what happened to it: when both do not fit on
   // one line, the note goes on a line of its own below the statement.
   const rowLines = (shown: TimelineRow): string[] => {
@@ -105,7 +105,7 @@ export function renderTimeline(
     const note = (shown.note ?? '').trim();
     if (!note) return [cell(shown.sql)];
     const room = column - note.length - 1;
-    if (room >= 16) return [`${fit(shown.sql, room)} ${note}`.padEnd(column)];
+    if (room >= 16) return [`${shorten(shown.sql, room)} ${note}`.padEnd(column)];
     return [cell(shown.sql), ...wrap(note, column - 1).map((part) => cell(` ${part}`))];
   };
   const header = `${''.padEnd(gutter)}${buyers.map((id) => cell(`buyer ${id}`)).join(' │ ')}`;
