@@ -81,8 +81,11 @@ export function counterexampleLines(
   const lines: string[] = [];
   const expected = property.asExpected ? ' (expected)' : '';
   lines.push(`  ${colors.bold(`${strategy.name} breaks ${property.name}${expected}`)}`);
+  // Several stocks (inventory, your own schema): the scenario's own one-line summary.
+  const several = example.stock.length > 1 && example.caseSummary !== undefined;
   const wants = example.buyers.map((buyer) => `buyer ${buyer.id} wants ${buyer.quantity}`).join(', ');
-  lines.push(`  capacity ${example.capacity}; ${wants}; schedule "${example.schedule}"`);
+  const kase = several ? example.caseSummary : `capacity ${example.capacity}; ${wants}`;
+  lines.push(`  ${kase}; schedule "${example.schedule}"`);
   if (withTimeline) {
     lines.push('');
     for (const line of renderTimeline(
@@ -97,7 +100,10 @@ export function counterexampleLines(
   const outcomes = Object.entries(example.outcomes)
     .map(([id, outcome]) => `buyer ${id} ${outcome}`)
     .join('; ');
-  lines.push(`  sold ${example.sold} of ${example.capacity}: ${outcomes}`);
+  const sold = several
+    ? example.stock.map((unit) => `${unit.key}: ${unit.sold} of ${unit.capacity}`).join(', ')
+    : `${example.sold} of ${example.capacity}`;
+  lines.push(`  sold ${sold}: ${outcomes}`);
   lines.push(`  ${colors.red(example.why)}`);
   lines.push(`  replay: ${colors.cyan(example.replay)}`);
   return lines;
