@@ -3,6 +3,7 @@ import { type CaseRanges, chooserFromChoices, scheduleArbitrary } from '../../pr
 import { evaluateProperty } from '../../properties/properties.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import { StrategyError, StrategyLoadError } from '../engine/errors.ts';
+import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
 import type { Lab } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
@@ -19,6 +20,8 @@ export interface CheckStrategyOptions {
   readonly ranges: CaseRanges;
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
+  /** Run each buyer's code in a child process of its own (untrusted strategies). */
+  readonly isolate?: boolean;
   /** Called after every fresh interleaving (for progress bars). */
   readonly onInterleaving?: () => void;
   readonly now?: () => number;
@@ -46,6 +49,7 @@ export async function checkStrategy(
   if (!scenario) throw new Error(`unknown scenario ${strategy.scenario}`);
   let workspace: Workspace | undefined;
   const runs = new Map<string, CaseRun>();
+  const isolated = options.isolate ? new IsolatedBuyers(strategy.file) : undefined;
   try {
     workspace = await Workspace.open(lab, strategy.name, scenario);
     await installStrategySql(workspace, strategy, scenario);
@@ -55,14 +59,23 @@ export async function checkStrategy(
       const key = JSON.stringify([kase, choices]);
       const cached = runs.get(key);
       if (cached) return cached;
-      const result = await runCase({
-        workspace: workspace!,
-        strategy,
-        scenario,
-        kase,
-        choose: chooserFromChoices(choices),
-        timeoutMs: options.timeoutMs,
-      });
+      let result: CaseRun;
+      await isolated?.prepare(kase.buyers.map((buyer) => buyer.id));
+      try {
+        result = await runCase({
+          workspace: workspace!,
+          strategy,
+          scenario,
+          kase,
+          choose: chooserFromChoices(choices),
+          timeoutMs: options.timeoutMs,
+          ...(isolated ? { purchaseFor: (id, request) => isolated.purchaseFor(id, request) } : {}),
+        });
+      } catch (error) {
+        // A hung child may be spinning: replace it.
+        isolated?.discard(kase.buyers.map((buyer) => buyer.id));
+        throw error;
+      }
       runs.set(key, result);
       options.onInterleaving?.();
       return result;
@@ -132,6 +145,7 @@ export async function checkStrategy(
       properties: [],
     };
   } finally {
+    await isolated?.close();
     await workspace?.close();
   }
 }

@@ -15,6 +15,7 @@ export interface RunCheckOptions {
   readonly ranges: CaseRanges;
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
+  readonly isolate?: boolean;
   readonly onStrategy?: (file: string, index: number, total: number) => void;
   readonly onInterleaving?: () => void;
 }
@@ -39,6 +40,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
         ranges: options.ranges,
         properties: options.properties,
         timeoutMs: options.timeoutMs,
+        ...(options.isolate ? { isolate: true } : {}),
         ...(options.onInterleaving ? { onInterleaving: options.onInterleaving } : {}),
       }),
     );

@@ -307,6 +307,33 @@ describe('bad input: exit 2, one clear line, nothing left behind', () => {
   });
 });
 
+describe('--isolate: buyer code in child processes', () => {
+  it('finds the same counterexample as in-process', async () => {
+    const args = ['strategies/naive-read-modify-write.ts', '--seed', '11', '--runs', '25'];
+    const inProcess = await checkJson(args);
+    const isolated = await checkJson([...args, '--isolate']);
+    expect(isolated.code).toBe(0);
+    const expected = inProcess.report.strategies[0]!.properties['no-oversell']!.counterexample!;
+    const found = isolated.report.strategies[0]!.properties['no-oversell']!.counterexample!;
+    expect(found.schedule).toBe(expected.schedule);
+    expect(found.trace).toEqual(expected.trace);
+  });
+
+  it('stops a buyer spinning in a busy loop, and leaves no process behind', async () => {
+    const tag = `oversold-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const child = await runCli(
+      ['check', fixture('busy-loop.ts'), '--isolate', '--timeout', '1000', '--database-url', url],
+      { OVERSOLD_TEST_TAG: tag },
+    );
+    expect(child.code).toBe(2);
+    expect(child.stdout).toMatch(
+      /busy-loop\.ts: buyer \d \(its code between statements\) did not finish a step within 1000 ms/,
+    );
+    expect(await processesTagged(tag)).toEqual([]);
+    expect(await leftoversOf(child.pid)).toEqual([]);
+  });
+});
+
 describe('the embedded PostgreSQL', () => {
   it('starts when no URL is given, and is stopped and removed afterwards, also after an error', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'oversold-embedded-test-'));
@@ -371,6 +398,18 @@ async function fileAppears(file: string): Promise<void> {
       resolve();
     }
   });
+}
+
+/** Live processes whose environment carries this tag (children inherit it). */
+async function processesTagged(tag: string): Promise<number[]> {
+  const { readdir: list, readFile: read } = await import('node:fs/promises');
+  const pids = (await list('/proc')).filter((name) => /^\d+$/.test(name));
+  const tagged: number[] = [];
+  for (const pid of pids) {
+    const environ = await read(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (environ.includes(`OVERSOLD_TEST_TAG=${tag}`)) tagged.push(Number(pid));
+  }
+  return tagged;
 }
 
 async function postgresProcessesUnder(dir: string): Promise<string[]> {

@@ -114,7 +114,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         'units per buyer',
         parseRange('--quantity', 1, 1_000_000),
         defaultCaseRanges.quantity,
-      ),
+      )
+      .option('--isolate', "run each buyer's code in a child process of its own (untrusted strategies)"),
   ).action(async (paths: string[], options: CommonOptions & Record<string, never>) => {
     const opts = options as unknown as CommonOptions & {
       runs: number;
@@ -122,6 +123,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       capacity: { min: number; max: number };
       buyers: { min: number; max: number };
       quantity: { min: number; max: number };
+      isolate?: boolean;
     };
     // The one place randomness enters: a fresh seed when none is given, always printed.
     const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31) | 0;
@@ -136,6 +138,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         ranges: { capacity: opts.capacity, buyers: opts.buyers, quantity: opts.quantity },
         properties: opts.properties ?? [...PROPERTY_NAMES],
         timeoutMs: opts.timeout,
+        ...(opts.isolate ? { isolate: true } : {}),
         onStrategy: (file, index, total) => progress.strategy(file, index, total),
         onInterleaving: () => progress.tick(),
       });

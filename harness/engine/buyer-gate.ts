@@ -76,8 +76,25 @@ export class BuyerGate {
   }
 }
 
+/** How a `db` handle hands a step to the scheduler (directly, or across a process boundary). */
+export type SubmitStep = (step: Step) => Promise<QueryResult | undefined>;
+
+const gates = new WeakMap<BuyerDb, BuyerGate>();
+
 /** Builds the `db` handle a strategy sees, capturing the caller's line for reports. */
 export function buyerDb(gate: BuyerGate): BuyerDb {
+  const db = dbOver((step) => gate.submit(step));
+  gates.set(db, gate);
+  return db;
+}
+
+/** The gate behind a `db` handle from {@link buyerDb} (a child-process buyer submits through it). */
+export function gateOf(db: BuyerDb): BuyerGate | undefined {
+  return gates.get(db);
+}
+
+/** A `db` handle over any way of submitting steps. */
+export function dbOver(submit: SubmitStep): BuyerDb {
   return {
     query(text: string, params?: readonly unknown[]) {
       if (typeof text !== 'string') {
@@ -95,11 +112,11 @@ export function buyerDb(gate: BuyerGate): BuyerDb {
         ? { kind: 'query', text, params: params ?? [], at }
         : { kind: 'query', text, params: params ?? [] };
       // biome-ignore lint/suspicious/noExplicitAny: the row type is the caller's promise
-      return gate.submit(step) as Promise<any>;
+      return submit(step) as Promise<any>;
     },
     async pause(label: string) {
       const at = callSite();
-      await gate.submit(
+      await submit(
         at ? { kind: 'pause', label: String(label), at } : { kind: 'pause', label: String(label) },
       );
     },

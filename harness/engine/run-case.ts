@@ -1,6 +1,7 @@
 import type { RunFacts } from '../../properties/properties.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
+import type { BuyerDb } from './buyer-gate.ts';
 import { type Chooser, runInterleaving } from './interleaving.ts';
 import type { BuyerOutcome, TraceEvent } from './trace.ts';
 import type { Workspace } from './workspace.ts';
@@ -22,6 +23,8 @@ export interface RunCaseOptions<Case extends ScenarioCase> {
   readonly choose: Chooser;
   readonly timeoutMs: number;
   readonly maxDecisions?: number;
+  /** Where buyer code runs; in this process (the strategy's own purchase) by default. */
+  readonly purchaseFor?: (buyerId: number, request: unknown) => (db: BuyerDb) => Promise<unknown>;
 }
 
 /** Seeds the tables, runs setup(), runs one interleaving, measures, and resets the buyers. */
@@ -53,7 +56,9 @@ export async function runCase<Case extends ScenarioCase>(
         id,
         session: sessions[index]!.session,
         slot: sessions[index]!.slot,
-        purchase: (db) => strategy.purchase(db, scenario.request(kase, id)),
+        purchase: options.purchaseFor
+          ? options.purchaseFor(id, scenario.request(kase, id))
+          : (db) => strategy.purchase(db, scenario.request(kase, id)),
       })),
       choose: options.choose,
       timeoutMs: options.timeoutMs,
