@@ -1,18 +1,14 @@
-import { type BuyerDb, BuyerGate, buyerDb, type Step } from './buyer-gate.ts';
+import { buyerDb, type Step } from './buyer-gate.ts';
+import { type BuyerPlan, BuyerRun } from './buyer-run.ts';
 import type { ControlSession } from './control-session.ts';
 import { type Deferred, deferred } from './deferred.ts';
 import { HangError, StrategyMistakeError } from './errors.ts';
-import type { QueryResult, SqlSession } from './sql-session.ts';
+import { badReturnMessage, hangError, openTransactionError, stuckError } from './interleaving-diagnosis.ts';
+import type { QueryResult } from './sql-session.ts';
 import { type BuyerOutcome, oneLine, type TraceEvent } from './trace.ts';
+import { sameIds, unstableBuyers, waitCycle } from './wait-graph.ts';
 
-/** One buyer of one interleaving: its session and the code it runs. */
-export interface BuyerPlan {
-  readonly id: number;
-  readonly session: SqlSession;
-  /** The buyer session's barrier slot (its `oversold.slot` setting). */
-  readonly slot: number;
-  readonly purchase: (db: BuyerDb) => Promise<unknown>;
-}
+export type { BuyerPlan } from './buyer-run.ts';
 
 /** Picks the buyer released at decision `index` among the ready ones (ascending ids). */
 export type Chooser = (index: number, ready: readonly number[]) => number;
@@ -45,34 +41,7 @@ export interface InterleavingResult {
   readonly decisions: number[];
 }
 
-type State = 'thinking' | 'ready' | 'running' | 'blocked' | 'parked' | 'finished';
-
 const outcomes = new Set(['purchased', 'sold-out']);
-
-class BuyerRun {
-  readonly plan: BuyerPlan;
-  readonly gate: BuyerGate;
-  state: State = 'thinking';
-  /** The statement PostgreSQL is working on, while running, blocked or parked. */
-  sql: string | null = null;
-  blockedBy: number[] = [];
-  /** The statement was blocked since it was sent: its completion is a resumption. */
-  wasBlocked = false;
-  /** Which barrier lock of this slot the control session holds now. */
-  barrierHeld = 1;
-  outcome: BuyerOutcome | null = null;
-  /** Events of the current settle, flushed in a fixed order afterwards. */
-  events: TraceEvent[] = [];
-
-  constructor(plan: BuyerPlan, wake: () => void) {
-    this.plan = plan;
-    this.gate = new BuyerGate(plan.id, wake);
-  }
-
-  get id(): number {
-    return this.plan.id;
-  }
-}
 
 /**
  * Runs the buyers' purchase code with exactly one statement released at a time.
@@ -153,7 +122,7 @@ class Interleaving {
     if (this.#aborted) return;
     if (error === null) {
       if (typeof value !== 'string' || !outcomes.has(value)) {
-        run.gate.mistake = `purchase() returned ${describe(value)} for buyer ${run.id}: return 'purchased' or 'sold-out' (throw to report an error)`;
+        run.gate.mistake = badReturnMessage(run.id, value);
         run.outcome = { kind: 'threw', message: run.gate.mistake };
       } else {
         run.outcome = { kind: 'returned', value: value as 'purchased' | 'sold-out' };
@@ -270,10 +239,8 @@ class Interleaving {
       // stable: a block is stable only when no buyer it waits for is running,
       // directly or through another blocked buyer. Only stable states are
       // recorded, so a trace does not depend on how fast anything ran.
-      const waits = new Map<BuyerRun, number[]>();
-      const unstable = new Set<number>(
-        this.#runs.filter((run) => run.state === 'thinking').map((run) => run.id),
-      );
+      const waits = new Map<number, number[]>();
+      const running: number[] = this.#runs.filter((run) => run.state === 'thinking').map((run) => run.id);
       for (const run of inFlight) {
         // A statement may have finished while the question was on the wire.
         if (run.state !== 'running' && run.state !== 'blocked' && run.state !== 'parked') {
@@ -288,25 +255,14 @@ class Interleaving {
         const by = [
           ...new Set(pids.map((pid) => this.#byPid.get(pid)?.id).filter((id) => id !== undefined)),
         ].sort((a, b) => a - b);
-        if (by.length === 0) {
-          // Running, or waiting only on an outside session (briefly).
-          unstable.add(run.id);
-        } else {
-          waits.set(run, by);
-        }
+        // No buyer in the way: running, or waiting only on an outside session (briefly).
+        if (by.length === 0) running.push(run.id);
+        else waits.set(run.id, by);
       }
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const [run, by] of waits) {
-          if (!unstable.has(run.id) && by.some((id) => unstable.has(id))) {
-            unstable.add(run.id);
-            grew = true;
-          }
-        }
-      }
+      const unstable = unstableBuyers(waits, running);
       for (const run of inFlight) {
         if (run.state === 'parked' || !(run.state === 'running' || run.state === 'blocked')) continue;
-        const by = waits.get(run);
+        const by = waits.get(run.id);
         if (!by || unstable.has(run.id)) {
           run.state = 'running';
           moving = true;
@@ -358,19 +314,9 @@ class Interleaving {
   }
 
   #deadlockCycle(): BuyerRun[] {
-    const blocked = new Map(this.#runs.filter((run) => run.state === 'blocked').map((run) => [run.id, run]));
-    for (const start of blocked.values()) {
-      const path: BuyerRun[] = [];
-      const seen = new Set<number>();
-      let current: BuyerRun | undefined = start;
-      while (current && !seen.has(current.id)) {
-        seen.add(current.id);
-        path.push(current);
-        current = current.blockedBy.map((id) => blocked.get(id)).find((next) => next !== undefined);
-      }
-      if (current) return path.slice(path.indexOf(current));
-    }
-    return [];
+    const blocked = this.#runs.filter((run) => run.state === 'blocked');
+    const cycle = waitCycle(new Map(blocked.map((run) => [run.id, run.blockedBy])));
+    return blocked.filter((run) => cycle.includes(run.id));
   }
 
   /** Whether anything happened within `ms` (a statement finished, a step arrived). */
@@ -414,37 +360,11 @@ class Interleaving {
   }
 
   #hang(timeoutMs: number): HangError {
-    const busy = this.#runs.filter((run) => run.state === 'running' || run.state === 'thinking');
-    const cycle = this.#deadlockCycle();
-    const culprits = busy.length > 0 ? busy : cycle;
-    const what = culprits
-      .map((run) =>
-        run.state === 'thinking'
-          ? `buyer ${run.id} (its code between statements)`
-          : `buyer ${run.id} (${run.state}: ${truncate(run.sql ?? '', 60)})`,
-      )
-      .join(', ');
-    return new HangError(
-      `${what || 'a buyer'} did not finish a step within ${timeoutMs} ms: the strategy hangs; fix it, or raise --timeout if it is only slow`,
-      culprits.map((run) => run.id),
-    );
+    return hangError(this.#runs, this.#deadlockCycle(), timeoutMs);
   }
 
   #stuck(): Error {
-    const finishedInTransaction = this.#runs.filter((run) => run.state === 'finished');
-    const waiting = this.#runs.filter((run) => run.state === 'blocked');
-    const holder = waiting
-      .flatMap((run) => run.blockedBy)
-      .find((id) => finishedInTransaction.some((run) => run.id === id));
-    if (holder !== undefined) {
-      return new StrategyMistakeError(
-        `buyer ${holder} returned from purchase() with its transaction still open, and buyer ${waiting[0]?.id} waits for its locks: COMMIT or ROLLBACK before returning`,
-      );
-    }
-    return new HangError(
-      'no buyer can move and none is ready: the buyers wait on each other outside PostgreSQL',
-      [],
-    );
+    return stuckError(this.#runs);
   }
 
   async #checkTransactionsClosed(): Promise<void> {
@@ -454,11 +374,7 @@ class Interleaving {
       (candidate) =>
         candidate.plan.session.inTransaction() === true || open.includes(candidate.plan.session.pid),
     );
-    if (run) {
-      throw new StrategyMistakeError(
-        `buyer ${run.id} returned ${describeOutcome(run.outcome)} with its transaction still open: COMMIT or ROLLBACK before purchase() returns`,
-      );
-    }
+    if (run) throw openTransactionError(run);
   }
 
   #abort(): void {
@@ -469,27 +385,4 @@ class Interleaving {
 
 function withSite<T extends TraceEvent>(event: T, step: Step): T {
   return step.at ? { ...event, at: step.at } : event;
-}
-
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((id, index) => id === b[index]);
-}
-
-function truncate(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'nothing (undefined)';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function describeOutcome(outcome: BuyerOutcome | null): string {
-  if (!outcome) return 'nothing';
-  return outcome.kind === 'returned' ? `'${outcome.value}'` : 'an error';
 }

@@ -1,0 +1,42 @@
+import type { BuyerDb } from './buyer-gate.ts';
+import { BuyerGate } from './buyer-gate.ts';
+import type { SqlSession } from './sql-session.ts';
+import type { BuyerOutcome, TraceEvent } from './trace.ts';
+
+/** One buyer of one interleaving: its session and the code it runs. */
+export interface BuyerPlan {
+  readonly id: number;
+  readonly session: SqlSession;
+  /** The buyer session's barrier slot (its `oversold.slot` setting). */
+  readonly slot: number;
+  readonly purchase: (db: BuyerDb) => Promise<unknown>;
+}
+
+/** Where a buyer is: running its own code, held at the gate, inside PostgreSQL, or done. */
+export type BuyerState = 'thinking' | 'ready' | 'running' | 'blocked' | 'parked' | 'finished';
+
+/** One buyer's state during one interleaving. */
+export class BuyerRun {
+  readonly plan: BuyerPlan;
+  readonly gate: BuyerGate;
+  state: BuyerState = 'thinking';
+  /** The statement PostgreSQL is working on, while running, blocked or parked. */
+  sql: string | null = null;
+  blockedBy: number[] = [];
+  /** The statement was blocked since it was sent: its completion is a resumption. */
+  wasBlocked = false;
+  /** Which barrier lock of this slot the control session holds now. */
+  barrierHeld = 1;
+  outcome: BuyerOutcome | null = null;
+  /** Events of the current settle, flushed in a fixed order afterwards. */
+  events: TraceEvent[] = [];
+
+  constructor(plan: BuyerPlan, wake: () => void) {
+    this.plan = plan;
+    this.gate = new BuyerGate(plan.id, wake);
+  }
+
+  get id(): number {
+    return this.plan.id;
+  }
+}
