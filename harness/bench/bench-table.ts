@@ -95,7 +95,7 @@ function pgbenchLine(report: BenchReport): string {
   const comparison = report.pgbench;
   if (comparison === null) return 'pgbench: not compared (--no-pgbench)';
   if (!comparison.available) return `pgbench: not compared: ${comparison.reason}`;
-  const length = comparison.seconds !== null ? `${comparison.seconds} s` : 'same transactions';
+  const length = `${comparison.seconds !== null ? `${comparison.seconds} s` : 'same transactions'}, medians of ${comparison.rounds} alternating runs`;
   const threaded = comparison.threaded
     ? `; pgbench -j ${comparison.threaded.jobs} ${whole(comparison.threaded.pgbenchThroughput)}/s → ${percent(comparison.threaded.ratio)}`
     : '';

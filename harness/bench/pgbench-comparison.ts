@@ -25,6 +25,8 @@ export type PgbenchComparison =
       readonly clients: number;
       readonly protocol: 'prepared';
       readonly seconds: number | null;
+      /** Driver and pgbench -j 1 ran alternately this many times; throughputs are medians. */
+      readonly rounds: number;
       readonly driverThroughput: number;
       /** pgbench's transactions per second with -j 1, one client thread as the driver has. */
       readonly pgbenchThroughput: number;
@@ -38,6 +40,8 @@ export type PgbenchComparison =
       } | null;
     }
   | { readonly available: false; readonly reason: string };
+
+const ROUNDS = 3;
 
 /** The strategy whose exact SQL both run: the bundled guarded UPDATE. */
 const guardedUpdateFile = fileURLToPath(new URL('../../strategies/guarded-update.ts', import.meta.url));
@@ -78,20 +82,22 @@ export async function comparePgbench(
   const dir = await mkdtemp(join(tmpdir(), 'oversold-pgbench-'));
   try {
     const control = workspace.control.session;
-    await stockEvents(control, strategy, workspace.schema, { hot: settings.stock });
-    const load = await runLoad({
-      sessions: await pool.take(clients),
-      purchase: (db, request) => strategy.purchase(db, request),
-      eventOf: () => EVENT_ID,
-      stop:
-        seconds !== null
-          ? { kind: 'duration', ms: seconds * 1000 }
-          : { kind: 'purchases', total: perClient! * clients },
-      timeoutMs: settings.timeoutMs,
-    });
-    const driverThroughput = (load.tally.purchased * 1000) / load.elapsedMs;
-    load.tally.close();
-    await pool.close();
+    const sessions = await pool.take(clients);
+    const driverRun = async (): Promise<number> => {
+      await stockEvents(control, strategy, workspace.schema, { hot: settings.stock });
+      const load = await runLoad({
+        sessions,
+        purchase: (db, request) => strategy.purchase(db, request),
+        eventOf: () => EVENT_ID,
+        stop:
+          seconds !== null
+            ? { kind: 'duration', ms: seconds * 1000 }
+            : { kind: 'purchases', total: perClient! * clients },
+        timeoutMs: settings.timeoutMs,
+      });
+      load.tally.close();
+      return (load.tally.purchased * 1000) / load.elapsedMs;
+    };
 
     const script = join(dir, 'guarded-update.sql');
     await writeFile(script, pgbenchScript);
@@ -112,8 +118,19 @@ export async function comparePgbench(
         return `${pgbench.path} failed: ${stderr.trim().split('\n').at(-1)}`;
       }
     };
-    const single = await pgbenchRun(1);
-    if (typeof single === 'string') return { available: false, reason: single };
+    // Alternate driver and pgbench -j 1, ROUNDS times, and compare medians: the
+    // machine's noise then falls on both alike.
+    const driverRuns: number[] = [];
+    const singleRuns: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      driverRuns.push(await driverRun());
+      const single = await pgbenchRun(1);
+      if (typeof single === 'string') return { available: false, reason: single };
+      singleRuns.push(single);
+    }
+    await pool.close();
+    const driverThroughput = median(driverRuns);
+    const single = median(singleRuns);
     const jobs = Math.min(availableParallelism(), clients);
     const many = jobs > 1 ? await pgbenchRun(jobs) : null;
     return {
@@ -124,6 +141,7 @@ export async function comparePgbench(
       clients,
       protocol: 'prepared',
       seconds,
+      rounds: ROUNDS,
       driverThroughput,
       pgbenchThroughput: single,
       ratio: single > 0 ? driverThroughput / single : 0,
@@ -137,4 +155,10 @@ export async function comparePgbench(
     await workspace.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
