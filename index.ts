@@ -3,6 +3,11 @@
  * interleavings of buyers on a real PostgreSQL.
  */
 
+export type { BenchReport, BenchResult, LastTicketsResult } from './harness/bench/bench-report.ts';
+export type { BenchSettings } from './harness/bench/bench-settings.ts';
+export { BenchSettingsError, benchSettings, defaultBenchSettings } from './harness/bench/bench-settings.ts';
+export type { RunBenchOptions } from './harness/bench/run-bench.ts';
+export { benchOnLab, defaultBenchStrategies, runBench } from './harness/bench/run-bench.ts';
 export type {
   CheckReport,
   Counterexample,

@@ -1,12 +1,13 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkStrategy, installStrategySql } from '../harness/check/check-strategy.ts';
+import { checkStrategy } from '../harness/check/check-strategy.ts';
 import type { Lab } from '../harness/engine/lab.ts';
 import { runCase } from '../harness/engine/run-case.ts';
 import { Workspace } from '../harness/engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../harness/scenarios/scenario.ts';
 import { findScenario } from '../harness/scenarios/scenario-registry.ts';
+import { installStrategySql } from '../harness/strategy/install-strategy-sql.ts';
 import { findStrategyFiles, loadStrategy } from '../harness/strategy/load-strategy.ts';
 import type { LoadedStrategy } from '../harness/strategy/strategy.ts';
 import { defaultCaseRanges } from '../properties/case-arbitrary.ts';

@@ -1,8 +1,8 @@
-import { installStrategySql } from '../check/check-strategy.ts';
 import type { Lab } from '../engine/lab.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { EVENT_ID, ticketsScenario } from '../scenarios/tickets-scenario.ts';
+import { installStrategySql } from '../strategy/install-strategy-sql.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import type { BenchResult, LastTicketsResult, StrategyBenchSummary } from './bench-report.ts';
 import type { BenchSettings } from './bench-settings.ts';

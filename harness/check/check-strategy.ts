@@ -9,6 +9,7 @@ import { type CaseRun, runCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { findScenario } from '../scenarios/scenario-registry.ts';
+import { installStrategySql } from '../strategy/install-strategy-sql.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import { counterexampleOf } from './counterexample.ts';
 import type { PropertyReport, StrategyReport } from './report-model.ts';
@@ -147,33 +148,6 @@ export async function checkStrategy(
   } finally {
     await isolated?.close();
     await workspace?.close();
-  }
-}
-
-export async function installStrategySql(
-  workspace: Workspace,
-  strategy: LoadedStrategy,
-  scenario: Scenario<ScenarioCase>,
-): Promise<void> {
-  if (strategy.installSql === undefined) return;
-  const control = workspace.control.session;
-  try {
-    await control.query(strategy.installSql);
-  } catch (error) {
-    throw new StrategyLoadError(
-      strategy.file,
-      `its SQL fails (${(error as Error).message}): fix it so that it creates ${scenario.sqlSignature}`,
-      { cause: error },
-    );
-  }
-  const found = await control.query('SELECT to_regprocedure($1) IS NOT NULL AS found', [
-    scenario.sqlProcedure,
-  ]);
-  if (found.rows[0]?.found !== true) {
-    throw new StrategyLoadError(
-      strategy.file,
-      `does not create ${scenario.sqlSignature}: add CREATE FUNCTION purchase(…)`,
-    );
   }
 }
 

@@ -1,8 +1,8 @@
-import { installStrategySql } from '../../harness/check/check-strategy.ts';
 import type { Lab } from '../../harness/engine/lab.ts';
 import { type CaseRun, runCase } from '../../harness/engine/run-case.ts';
 import { Workspace } from '../../harness/engine/workspace.ts';
 import { type TicketCase, ticketsScenario } from '../../harness/scenarios/tickets-scenario.ts';
+import { installStrategySql } from '../../harness/strategy/install-strategy-sql.ts';
 import { loadStrategy } from '../../harness/strategy/load-strategy.ts';
 import type { LoadedStrategy } from '../../harness/strategy/strategy.ts';
 
