@@ -16,6 +16,8 @@ export const BARRIER_KEY_BASE = 0x4f560000;
 export class ControlSession {
   readonly session: SqlSession;
   readonly barrier: SqlSession;
+  /** Which barrier of each slot the barrier session holds now. */
+  readonly #held = new Map<number, number>();
 
   constructor(session: SqlSession, barrier: SqlSession) {
     this.session = session;
@@ -43,15 +45,31 @@ export class ControlSession {
     return map;
   }
 
-  /** Drops every barrier lock, then holds the first barrier of each slot. */
+  /**
+   * Holds the first barrier of each slot, dropping any other barrier lock.
+   * Most runs pass no barrier, and then there is nothing to do.
+   */
   async holdFirstBarriers(slots: readonly number[]): Promise<void> {
+    const settled =
+      slots.every((slot) => this.#held.get(slot) === 1) &&
+      [...this.#held.values()].every((held) => held === 1);
+    if (settled) return;
     await this.barrier.query(
       `SELECT pg_advisory_unlock_all(); SELECT pg_advisory_lock(${BARRIER_KEY_BASE} + slot, 1) FROM unnest(ARRAY[${slots.map(Number).join(',')}]::int[]) AS slot`,
     );
+    this.#held.clear();
+    for (const slot of slots) this.#held.set(slot, 1);
+  }
+
+  /** Drops every barrier lock (after an abandoned run). */
+  async dropBarriers(): Promise<void> {
+    this.#held.clear();
+    await this.barrier.query('SELECT pg_advisory_unlock_all()');
   }
 
   /** Lets a parked buyer through barrier `held`, holding `held + 1` first so its next pause parks too. */
   async releaseBarrier(slot: number, held: number): Promise<void> {
+    this.#held.set(slot, held + 1);
     await this.barrier.query(
       'SELECT pg_advisory_lock($1::int, $3::int), pg_advisory_unlock($1::int, $2::int)',
       [BARRIER_KEY_BASE + slot, held, held + 1],

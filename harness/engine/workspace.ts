@@ -91,12 +91,12 @@ export class Workspace implements AsyncDisposable {
     this.#dirty.clear();
     for (const id of ids) this.#dirty.add(id);
     await Promise.all(
-      dirty.map((buyer) =>
-        // ROLLBACK only inside a transaction: outside one it logs a WARNING every run.
-        buyer.session.query(
-          `${buyer.session.inTransaction() === false ? '' : 'ROLLBACK; '}RESET ALL; SELECT pg_advisory_unlock_all()`,
-        ),
-      ),
+      dirty.map(async (buyer) => {
+        // DISCARD ALL (settings, advisory locks, temp tables, prepared statements)
+        // cannot run inside a transaction block; ROLLBACK first only when in one.
+        if (buyer.session.inTransaction() !== false) await buyer.session.query('ROLLBACK');
+        await buyer.session.query('DISCARD ALL');
+      }),
     );
   }
 
@@ -109,7 +109,7 @@ export class Workspace implements AsyncDisposable {
     }
     await this.control.terminate(doomed.map((buyer) => buyer.session.pid)).catch(() => {});
     await Promise.all(doomed.map((buyer) => buyer.session.close()));
-    await this.control.barrier.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    await this.control.dropBarriers().catch(() => {});
   }
 
   async close(): Promise<void> {

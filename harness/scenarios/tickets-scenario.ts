@@ -42,12 +42,18 @@ export const ticketsScenario: Scenario<TicketCase, TicketRequest> = {
   async seed(session: SqlSession, kase: TicketCase): Promise<void> {
     // Same starting state every run, ticket ids included, so traces repeat exactly.
     // Upsert rather than delete: a strategy's own tables may reference events.
+    // One prepared statement: planned once, one round trip per run.
     await session.query(
-      `DELETE FROM tickets;
-       SELECT setval(pg_get_serial_sequence('tickets', 'ticket_id'), 1, false);
-       INSERT INTO events VALUES (${EVENT_ID}, ${kase.capacity | 0}, ${kase.capacity | 0}),
-                                 (${DECOY_EVENT_ID}, ${DECOY_CAPACITY}, ${DECOY_CAPACITY})
-       ON CONFLICT (event_id) DO UPDATE SET capacity = EXCLUDED.capacity, remaining = EXCLUDED.remaining`,
+      `WITH gone AS (DELETE FROM tickets RETURNING 1),
+            restart AS (SELECT setval(pg_get_serial_sequence('tickets', 'ticket_id'), 1, false) AS value),
+            stock AS (
+              INSERT INTO events VALUES ($1, $2, $2), ($3, $4, $4)
+              ON CONFLICT (event_id) DO UPDATE SET capacity = EXCLUDED.capacity, remaining = EXCLUDED.remaining
+              RETURNING 1)
+       SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT value FROM restart) AS restarted,
+              (SELECT count(*) FROM stock) AS stocked`,
+      [EVENT_ID, kase.capacity, DECOY_EVENT_ID, DECOY_CAPACITY],
+      { prepare: 'oversold_seed_tickets' },
     );
   },
 
@@ -73,6 +79,7 @@ export const ticketsScenario: Scenario<TicketCase, TicketRequest> = {
          (SELECT remaining FROM events WHERE event_id = $2) AS decoy_remaining,
          (SELECT capacity FROM events WHERE event_id = $2) AS decoy_capacity`,
       [EVENT_ID, DECOY_EVENT_ID],
+      { prepare: 'oversold_measure_tickets' },
     );
     const row = result.rows[0]!;
     const holdings = new Map<number, Map<string, number>>();
