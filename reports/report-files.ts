@@ -1,8 +1,5 @@
 import type { CheckReport } from '../harness/check/report-model.ts';
-import { writeHtmlReport } from './html-report.ts';
 import { writeJsonReport } from './json-report.ts';
-import { writeJunitReport } from './junit-report.ts';
-import { writeMarkdownReport } from './markdown-report.ts';
 
 /** The report files a command was asked for (`--json`, `--junit`, `--markdown`, `--html`). */
 export interface ReportFiles {
@@ -14,11 +11,12 @@ export interface ReportFiles {
 
 type Writer = (file: string, report: CheckReport) => Promise<void>;
 
+// Each writer loads its module (and its libraries) only when its report is asked for.
 const writers: Partial<Record<keyof ReportFiles, Writer>> = {
   json: writeJsonReport,
-  junit: writeJunitReport,
-  markdown: writeMarkdownReport,
-  html: writeHtmlReport,
+  junit: async (file, report) => (await import('./junit-report.ts')).writeJunitReport(file, report),
+  markdown: async (file, report) => (await import('./markdown-report.ts')).writeMarkdownReport(file, report),
+  html: async (file, report) => (await import('./html-report.ts')).writeHtmlReport(file, report),
 };
 
 /** Lets a report format plug in its writer (JUnit, Markdown, HTML live in their own files). */

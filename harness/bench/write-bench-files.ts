@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BenchReport } from './bench-report.ts';
-import { throughputChartSvg } from './throughput-chart.ts';
 
 export interface BenchFiles {
   /** The whole report as JSON; scripts read `results[]`. */
@@ -12,7 +11,11 @@ export interface BenchFiles {
 
 export async function writeBenchFiles(files: BenchFiles, report: BenchReport): Promise<void> {
   if (files.json) await write(files.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (files.svg) await write(files.svg, throughputChartSvg(report));
+  if (files.svg) {
+    // ECharts is large: load it only when a chart is asked for (keeps CLI start-up quick).
+    const { throughputChartSvg } = await import('./throughput-chart.ts');
+    await write(files.svg, throughputChartSvg(report));
+  }
 }
 
 async function write(path: string, text: string): Promise<void> {
