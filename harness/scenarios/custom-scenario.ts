@@ -2,7 +2,12 @@ import { inventoryCaseArbitrary } from '../../properties/inventory-arbitrary.ts'
 import { StrategyLoadError } from '../engine/errors.ts';
 import type { SqlSession } from '../engine/sql-session.ts';
 import type { SetupDb } from '../strategy/strategy.ts';
-import { DECOY_ITEM_ID, type InventoryCase, parseInventoryCase } from './inventory-scenario.ts';
+import {
+  DECOY_ITEM_ID,
+  describeCarts,
+  type InventoryCase,
+  parseInventoryCase,
+} from './inventory-scenario.ts';
 import type { Measurement, Scenario } from './scenario.ts';
 
 /** One product's starting stock, as seed() receives it. */
@@ -212,14 +217,7 @@ export function customScenario(source: CustomScenarioSource): Scenario<Inventory
     },
 
     describe(kase) {
-      const stock = kase.items.map((item) => `product ${item.id} stock ${item.stock}`).join(', ');
-      const carts = kase.buyers
-        .map(
-          (buyer) =>
-            `buyer ${buyer.id} buys ${buyer.lines.map((line) => `${line.itemId}×${line.quantity}`).join(' then ')}`,
-        )
-        .join(', ');
-      return `${stock}; ${carts}`;
+      return describeCarts(kase, 'product');
     },
   };
   return scenario;

@@ -156,16 +156,21 @@ export const inventoryScenario: Scenario<InventoryCase, InventoryRequest> = {
   },
 
   describe(kase) {
-    const stock = kase.items.map((item) => `item ${item.id} stock ${item.stock}`).join(', ');
-    const carts = kase.buyers
-      .map(
-        (buyer) =>
-          `buyer ${buyer.id} buys ${buyer.lines.map((line) => `${line.itemId}×${line.quantity}`).join(' then ')}`,
-      )
-      .join(', ');
-    return `${stock}; ${carts}`;
+    return describeCarts(kase, 'item');
   },
 };
+
+/** One line for reports: each stock, then each buyer's cart in the order it was filled. */
+export function describeCarts(kase: InventoryCase, noun: 'item' | 'product'): string {
+  const stock = kase.items.map((item) => `${noun} ${item.id} stock ${item.stock}`).join(', ');
+  const carts = kase.buyers
+    .map(
+      (buyer) =>
+        `buyer ${buyer.id} buys ${buyer.lines.map((line) => `${line.itemId}×${line.quantity}`).join(' then ')}`,
+    )
+    .join(', ');
+  return `${stock}; ${carts}`;
+}
 
 /** The lines as a `.sql` strategy's purchase_order() receives them: `[{"item_id": 201, "quantity": 1}]`. */
 export function sqlLines(lines: readonly InventoryLine[]): { item_id: number; quantity: number }[] {
