@@ -3,6 +3,7 @@ import type { PropertyName } from '../../properties/property-names.ts';
 import { pgConnector } from '../database/pg-connector.ts';
 import { type DatabaseChoice, startDatabase } from '../database/start-database.ts';
 import { ScheduleError, StrategyError } from '../engine/errors.ts';
+import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
 import { Lab } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
@@ -25,6 +26,8 @@ export interface RunReplayOptions {
   readonly database: DatabaseChoice;
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
+  /** Run each buyer's code in a child process of its own, as `check --isolate` does. */
+  readonly isolate?: boolean;
 }
 
 export interface ReplayResult {
@@ -55,9 +58,11 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
   const kase = options.case === undefined ? scenario.replayCase(options) : parseCase(scenario, options.case);
   const started = performance.now();
   await using workspace = await Workspace.open(lab, strategy.name, scenario);
+  await using isolated = new IsolatedBuyers(strategy.file);
   let run: CaseRun;
   try {
     await installStrategySql(workspace, strategy, scenario);
+    if (options.isolate) await isolated.prepare(kase.buyers.map((buyer) => buyer.id));
     run = await runCase({
       workspace,
       strategy,
@@ -65,6 +70,7 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
       kase,
       choose: replayChooser(options.schedule),
       timeoutMs: options.timeoutMs,
+      ...(options.isolate ? { purchaseFor: (id, request) => isolated.purchaseFor(id, request) } : {}),
     });
     if (run.decisions.length < options.schedule.length) {
       throw new ScheduleError(

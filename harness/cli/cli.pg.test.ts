@@ -317,6 +317,18 @@ describe('--isolate: buyer code in child processes', () => {
     const found = isolated.report.strategies[0]!.properties['no-oversell']!.counterexample!;
     expect(found.schedule).toBe(expected.schedule);
     expect(found.trace).toEqual(expected.trace);
+    const file = join(work, `isolated-replay-${Date.now()}.json`);
+    const replayed = await runCli([
+      ...replayArgs(found.replay),
+      '--isolate',
+      '--database-url',
+      url,
+      '--json',
+      file,
+    ]);
+    expect(replayed.code).toBe(1);
+    const again = JSON.parse(await readFile(file, 'utf8')) as JsonReport;
+    expect(again.strategies[0]!.properties['no-oversell']!.counterexample!.trace).toEqual(expected.trace);
   });
 
   it('stops a buyer spinning in a busy loop, and leaves no process behind', async () => {

@@ -180,7 +180,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         '--case <json>',
         'the whole case as JSON, for scenarios with several stocks (inventory, your own schema)',
         parseCaseJson,
-      ),
+      )
+      .option('--isolate', "run each buyer's code in a child process of its own (as check --isolate)"),
   ).action(async (file: string, options: Record<string, unknown>, command: Command) => {
     const opts = options as unknown as CommonOptions & {
       schedule: number[];
@@ -188,6 +189,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       buyers?: number;
       quantity: number[];
       case?: unknown;
+      isolate?: boolean;
     };
     if (opts.case === undefined) {
       for (const flag of ['capacity', 'buyers'] as const) {
@@ -221,6 +223,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       database: database(opts, io),
       properties: opts.properties ?? [...PROPERTY_NAMES],
       timeoutMs: opts.timeout,
+      ...(opts.isolate ? { isolate: true } : {}),
     });
     if (run) {
       const buyers = run.kase.buyers.map((buyer) => buyer.id);
