@@ -11,10 +11,14 @@ const failureWords: Record<PropertyName, string> = {
   'no-errors': 'buyers see errors',
 };
 
-/** One strategy's known verdicts in a few words: what its `expect` says fails, or "safe". */
+/**
+ * One strategy's known verdicts in a few words: what its `expect` says fails, "safe" when it only
+ * says properties hold, or "no expectation" when it says nothing (nothing is known until a check).
+ */
 export function verdictSummary(expect: LoadedStrategy['expect']): string {
   const failing = (Object.keys(failureWords) as PropertyName[]).filter((name) => expect[name] === false);
-  return failing.length === 0 ? 'safe' : failing.map((name) => failureWords[name]).join(', ');
+  if (failing.length > 0) return failing.map((name) => failureWords[name]).join(', ');
+  return Object.keys(expect).length === 0 ? 'no expectation' : 'safe';
 }
 
 /** `oversold list [PATH...]`: the catalogue, one line per strategy, without touching a database. */
