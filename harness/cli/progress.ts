@@ -6,36 +6,61 @@ export interface Progress {
   stop(): void;
 }
 
+/** Where the bar draws, and whether it may: tests pass a fake terminal. */
+export interface ProgressTerminal {
+  readonly stream: NodeJS.WritableStream & { readonly isTTY?: boolean };
+  readonly ci: boolean;
+}
+
 const silent: Progress = { strategy() {}, tick() {}, stop() {} };
 
-/** A progress bar on stderr, shown only on an interactive terminal and never in CI. */
-export function progressBar(expectedPerStrategy: number): Progress {
-  if (!process.stderr.isTTY || process.env.CI) return silent;
+// cli-progress fills {value}, {total}, {percentage}, {eta}, {duration} (and their
+// _formatted forms) itself, overwriting payload keys of those names: the bar's own
+// counter is strategies, so the runs of the current strategy travel in {strategyRuns}.
+const format = ' {bar} {value}/{total} strategies · {strategy} · {strategyRuns}';
+
+/**
+ * A progress bar on stderr, shown only on an interactive terminal and never in CI: how many
+ * strategies are done, and how many interleavings the current one has run.
+ */
+export function progressBar(
+  runsPerStrategy: number,
+  terminal: ProgressTerminal = { stream: process.stderr, ci: Boolean(process.env.CI) },
+): Progress {
+  if (!terminal.stream.isTTY || terminal.ci) return silent;
   const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: ' {bar} {strategy} ({index}/{total}) · {value} interleavings',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
+    { stream: terminal.stream, format, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let runs = 0;
   return {
     strategy(file, index, total) {
+      runs = 0;
+      const payload = { strategy: file, strategyRuns: runsText(runs, runsPerStrategy) };
       if (!started) {
-        bar.start(expectedPerStrategy, 0, { strategy: file, index: index + 1, total });
+        bar.start(total, index, payload);
         started = true;
       } else {
-        bar.setTotal(expectedPerStrategy);
-        bar.update(0, { strategy: file, index: index + 1, total });
+        bar.setTotal(total);
+        bar.update(index, payload);
       }
     },
     tick() {
-      if (started) bar.increment();
+      if (!started) return;
+      runs += 1;
+      bar.update({ strategyRuns: runsText(runs, runsPerStrategy) });
     },
     stop() {
       if (started) bar.stop();
     },
   };
+}
+
+/**
+ * Every property replays the same seeded cases, so fresh interleavings stop at the number
+ * asked for, except those fast-check runs while shrinking a failure.
+ */
+function runsText(runs: number, planned: number): string {
+  return runs <= planned ? `${runs}/${planned} runs` : `${runs} runs (${planned} + shrinking)`;
 }
