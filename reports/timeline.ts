@@ -34,7 +34,9 @@ export function timelineRows(trace: readonly TraceEvent[]): TimelineRow[] {
       case 'completed':
       case 'failed': {
         const result =
-          event.event === 'completed' ? rowsText(event.rowCount) : `ERROR ${event.code}: ${event.message}`;
+          event.event === 'completed'
+            ? rowsText(event.rowCount)
+            : `ERROR ${event.code}: ${event.message}${deadlockNote(event)}`;
         const open = pending.get(event.buyer);
         if (event.resumed || !open) {
           rows.push(row(event.buyer, 'resumed', undefined, `<… completed> ${result}`));
@@ -139,4 +141,10 @@ function wrap(text: string, width: number): string[] {
   }
   if (line) lines.push(line);
   return lines;
+}
+
+/** A deadlock the harness broke: say which cycle, since PostgreSQL's detector did not pick this victim. */
+function deadlockNote(event: TraceEvent): string {
+  if (event.event !== 'failed' || !event.deadlock) return '';
+  return ` (deadlock among buyers ${event.deadlock.join(', ')}: oversold cancelled the longest waiter, buyer ${event.buyer})`;
 }

@@ -2,7 +2,7 @@ import type { SqlConnector, SqlSession } from '../engine/sql-session.ts';
 
 /**
  * The benchmark's buyer sessions for one strategy's schema: plain sessions,
- * without the `oversold.slot` setting, so `oversold.pause()` in SQL returns at
+ * without the `oversold.forced` setting, so `oversold.pause()` in SQL returns at
  * once. Opened once and reused by every level (a level of N uses the first N).
  */
 export class BuyerPool implements AsyncDisposable {

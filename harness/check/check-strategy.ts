@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { type CaseRanges, chooserFromChoices, scheduleArbitrary } from '../../properties/case-arbitrary.ts';
 import { evaluateProperty } from '../../properties/properties.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
-import { StrategyError, StrategyLoadError } from '../engine/errors.ts';
+import { StrategyError, StrategyLoadError, StrategyMistakeError } from '../engine/errors.ts';
 import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
 import type { Lab } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
@@ -125,6 +125,8 @@ export async function checkStrategy(
       });
     }
     if (fatal !== null) throw fatal;
+    const tampered = await workspace.verifyHarness();
+    if (tampered) throw new StrategyMistakeError(tampered);
     return {
       ...base,
       passed: properties.every((property) => property.asExpected),

@@ -25,6 +25,10 @@ export class BuyerRun {
   blockedBy: number[] = [];
   /** The statement was blocked since it was sent: its completion is a resumption. */
   wasBlocked = false;
+  /** Order in which this buyer's current block was recorded (smaller: waiting longer). */
+  blockedSince = 0;
+  /** The deadlock cycle this buyer's statement was cancelled to break, until its error arrives. */
+  deadlockVictimOf: number[] | null = null;
   /** Which barrier lock of this slot the control session holds now. */
   barrierHeld = 1;
   outcome: BuyerOutcome | null = null;

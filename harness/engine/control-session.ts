@@ -1,9 +1,12 @@
 import type { SqlSession } from './sql-session.ts';
 
 /**
- * First key of the advisory locks that serve as SQL barriers. The second key
- * counts the buyer's barriers within a run; `oversold.pause` waits on the
- * lowest one the control session holds for its slot (see workspace-sql.ts).
+ * First key of the advisory locks that serve as SQL barriers: the first key is
+ * this base plus the buyer's backend pid (unique on the server while the
+ * session lives, so oversold processes sharing a database never collide); the
+ * second counts the buyer's barriers within a run. `oversold.pause` waits on
+ * the lowest one held for its pid (see workspace-sql.ts). Backend pids stay
+ * below 2^22, so the sum fits an int4.
  */
 export const BARRIER_KEY_BASE = 0x4f560000;
 
@@ -149,6 +152,11 @@ export class ControlSession {
       [pids],
     );
     return result.rows.map((row) => row.pid as number);
+  }
+
+  /** Cancels the statement this session runs (a deadlock's victim). */
+  async cancel(pid: number): Promise<void> {
+    await this.session.query('SELECT pg_cancel_backend($1)', [pid]);
   }
 
   /** Ends these sessions' backends (a hung buyer). */

@@ -3,7 +3,12 @@
  * a property failing (exit status 1). Callers branch on `code`.
  */
 export class StrategyError extends Error {
-  readonly code: 'STRATEGY_HANG' | 'STRATEGY_MISTAKE' | 'STRATEGY_LOAD' | 'SCHEDULE_INVALID';
+  readonly code:
+    | 'STRATEGY_HANG'
+    | 'STRATEGY_MISTAKE'
+    | 'STRATEGY_LOAD'
+    | 'SCHEDULE_INVALID'
+    | 'CONNECTION_LOST';
   constructor(code: StrategyError['code'], message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StrategyError';
@@ -44,5 +49,13 @@ export class ScheduleError extends StrategyError {
   constructor(message: string) {
     super('SCHEDULE_INVALID', message);
     this.name = 'ScheduleError';
+  }
+}
+
+/** A buyer's session died under it (terminated backend, server restart): not the strategy's doing. */
+export class ConnectionLostError extends StrategyError {
+  constructor(message: string) {
+    super('CONNECTION_LOST', message);
+    this.name = 'ConnectionLostError';
   }
 }

@@ -2,10 +2,10 @@ import { buyerDb, type Step } from './buyer-gate.ts';
 import { type BuyerPlan, BuyerRun } from './buyer-run.ts';
 import type { ControlSession } from './control-session.ts';
 import { type Deferred, deferred } from './deferred.ts';
-import { HangError, StrategyMistakeError } from './errors.ts';
+import { ConnectionLostError, HangError, StrategyMistakeError } from './errors.ts';
 import { badReturnMessage, hangError, openTransactionError, stuckError } from './interleaving-diagnosis.ts';
-import type { QueryResult } from './sql-session.ts';
-import { type BuyerOutcome, oneLine, type TraceEvent } from './trace.ts';
+import { type QueryResult, StatementError } from './sql-session.ts';
+import { type BuyerOutcome, boundText, oneLine, type TraceEvent } from './trace.ts';
 import { sameIds, unstableBuyers, waitCycle } from './wait-graph.ts';
 
 export type { BuyerPlan } from './buyer-run.ts';
@@ -61,6 +61,10 @@ class Interleaving {
   readonly #trace: TraceEvent[] = [];
   #wake: Deferred<void> = deferred();
   #aborted = false;
+  /** Something outside the strategy broke the run (a lost connection): thrown at the next settle. */
+  #fatal: Error | null = null;
+  /** Counts recorded blocks, so a deadlock's victim can be the buyer that has waited longest. */
+  #blockSerial = 0;
 
   constructor(options: InterleavingOptions) {
     this.#options = options;
@@ -113,14 +117,15 @@ class Interleaving {
     Promise.resolve()
       .then(() => run.plan.purchase(db))
       .then(
-        (value) => this.#finish(run, value, null),
-        (error: unknown) => this.#finish(run, undefined, error),
+        (value) => this.#finish(run, { value }),
+        (error: unknown) => this.#finish(run, { error }),
       );
   }
 
-  #finish(run: BuyerRun, value: unknown, error: unknown): void {
+  #finish(run: BuyerRun, ending: { value: unknown } | { error: unknown }): void {
     if (this.#aborted) return;
-    if (error === null) {
+    if ('value' in ending) {
+      const { value } = ending;
       if (typeof value !== 'string' || !outcomes.has(value)) {
         run.gate.mistake = badReturnMessage(run.id, value);
         run.outcome = { kind: 'threw', message: run.gate.mistake };
@@ -129,7 +134,8 @@ class Interleaving {
         run.events.push({ buyer: run.id, event: 'returned', value });
       }
     } else {
-      const message = error instanceof Error ? error.message : String(error);
+      const { error } = ending;
+      const message = boundText(thrownMessage(error));
       const code = (error as { code?: unknown } | null)?.code;
       run.outcome = typeof code === 'string' ? { kind: 'threw', message, code } : { kind: 'threw', message };
       run.events.push(
@@ -176,12 +182,30 @@ class Interleaving {
     if (this.#aborted) return;
     const sql = run.sql ?? '';
     const resumed = run.wasBlocked ? { resumed: true as const } : {};
+    const cycle = run.deadlockVictimOf;
+    run.deadlockVictimOf = null;
+    if (cycle && error && (error as { code?: unknown }).code === QUERY_CANCELED) {
+      error = deadlockError(run.id, cycle);
+    }
     if (result) {
       run.events.push({ buyer: run.id, event: 'completed', sql, rowCount: result.rowCount, ...resumed });
     } else {
       const code = String((error as { code?: unknown })?.code ?? 'XX000');
-      const message = error instanceof Error ? error.message : String(error);
-      run.events.push({ buyer: run.id, event: 'failed', sql, code, message, ...resumed });
+      const message = boundText(error instanceof Error ? error.message : String(error));
+      if (isConnectionLost(code)) {
+        this.#fatal ??= new ConnectionLostError(
+          `buyer ${run.id}'s connection to PostgreSQL was lost (SQLSTATE ${code}: ${message}): something outside oversold ended its session or the server; check the server and run again`,
+        );
+      }
+      run.events.push({
+        buyer: run.id,
+        event: 'failed',
+        sql,
+        code,
+        message,
+        ...resumed,
+        ...(cycle ? { deadlock: cycle } : {}),
+      });
     }
     run.state = 'thinking';
     run.sql = null;
@@ -203,6 +227,7 @@ class Interleaving {
     const { control, timeoutMs } = this.#options;
     let headStart = this.#options.headStartMs ?? DEFAULT_HEAD_START_MS;
     for (;;) {
+      if (this.#fatal) throw this.#fatal;
       for (const run of this.#runs) {
         if (run.state === 'thinking' && run.gate.held !== null) run.state = 'ready';
       }
@@ -271,6 +296,8 @@ class Interleaving {
         if (!run.wasBlocked || !sameIds(by, run.blockedBy)) {
           run.blockedBy = by;
           run.wasBlocked = true;
+          this.#blockSerial += 1;
+          run.blockedSince = this.#blockSerial;
           const lock = await control.lockTarget(run.plan.session.pid);
           // The lock may have been granted (a deadlock's victim aborted) while
           // the question was on the wire: then this block is history, not state.
@@ -291,10 +318,10 @@ class Interleaving {
       if (moving) continue;
       const cycle = this.#deadlockCycle();
       if (cycle.length === 0) break;
-      // PostgreSQL resolves a deadlock after deadlock_timeout by failing one
-      // victim with 40P01; wait for that before any further decision, so the
-      // victim does not depend on how fast the schedule runs.
-      await this.#sleepUntilWoken(timeoutMs - (this.#now() - started));
+      // The victim's error may arrive while the cancel is on the wire: wait on the wake-up taken before.
+      const woken = this.#wake.promise;
+      await this.#breakDeadlock(cycle);
+      await this.#sleepUntilWoken(timeoutMs - (this.#now() - started), woken);
     }
     this.#flush(stepped);
   }
@@ -311,6 +338,22 @@ class Interleaving {
       if (event.buyer === run.id && event.event === 'paused') return event.label;
     }
     return '';
+  }
+
+  /**
+   * PostgreSQL breaks a deadlock when the first waiter's deadlock_timeout
+   * fires, so its victim depends on timing once three or more buyers wait
+   * (or the machine is loaded). oversold breaks it itself, at once and always
+   * the same way: the buyer of the cycle that has waited longest (PostgreSQL's
+   * choice when the waits began far enough apart) gets its statement
+   * cancelled, and the buyer's code sees the 40P01 error PostgreSQL would
+   * have raised. The trace marks the failure with the cycle.
+   */
+  async #breakDeadlock(cycle: BuyerRun[]): Promise<void> {
+    const victim = cycle.reduce((oldest, run) => (run.blockedSince < oldest.blockedSince ? run : oldest));
+    if (victim.deadlockVictimOf) return; // already cancelled; its error is on the way
+    victim.deadlockVictimOf = cycle.map((run) => run.id).sort((a, b) => a - b);
+    await this.#options.control.cancel(victim.plan.session.pid);
   }
 
   #deadlockCycle(): BuyerRun[] {
@@ -330,8 +373,7 @@ class Interleaving {
     return woken;
   }
 
-  async #sleepUntilWoken(remainingMs: number): Promise<void> {
-    const wake = this.#wake.promise;
+  async #sleepUntilWoken(remainingMs: number, wake = this.#wake.promise): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     // The timer is the --timeout guard for a hung buyer, not a guess at progress.
     const expired = new Promise<'expired'>((resolve) => {
@@ -381,6 +423,33 @@ class Interleaving {
     this.#aborted = true;
     for (const run of this.#runs) run.gate.close('the run was abandoned (another buyer failed or hung)');
   }
+}
+
+const QUERY_CANCELED = '57014';
+
+function deadlockError(victim: number, cycle: readonly number[]): StatementError {
+  return new StatementError('deadlock detected', '40P01', {
+    detail: `oversold broke a deadlock among buyers ${cycle.join(', ')} by cancelling buyer ${victim}'s statement, the one that had waited longest, as PostgreSQL's deadlock detector would`,
+  });
+}
+
+/** Class 08 (connection exception) and the 57P0x shutdown codes: the session is gone. */
+function isConnectionLost(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
+/** What a buyer threw, in words, even when it threw something that is not an Error. */
+function thrownMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error === null || error === undefined) return `purchase() threw ${String(error)}`;
+  if (typeof error === 'object') {
+    try {
+      return `purchase() threw ${JSON.stringify(error)}`;
+    } catch {
+      return `purchase() threw ${Object.prototype.toString.call(error)}`;
+    }
+  }
+  return String(error);
 }
 
 function withSite<T extends TraceEvent>(event: T, step: Step): T {

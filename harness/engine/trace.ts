@@ -6,8 +6,19 @@ export type TraceEvent =
   | { buyer: number; event: 'completed'; sql: string; rowCount: number | null; resumed?: true }
   /** The statement waits inside PostgreSQL for a lock held by these buyers. */
   | { buyer: number; event: 'blocked'; sql: string; blockedBy: number[]; lock?: string }
-  /** The statement failed with this SQLSTATE. */
-  | { buyer: number; event: 'failed'; sql: string; code: string; message: string; resumed?: true }
+  /**
+   * The statement failed with this SQLSTATE. `deadlock` lists the buyers of
+   * the wait cycle this statement was cancelled to break (reported as 40P01).
+   */
+  | {
+      buyer: number;
+      event: 'failed';
+      sql: string;
+      code: string;
+      message: string;
+      resumed?: true;
+      deadlock?: number[];
+    }
   /** The buyer reached a barrier (`db.pause` or `oversold.pause` inside SQL). */
   | { buyer: number; event: 'paused'; label: string; sql?: string; at?: string }
   /** The schedule released the buyer from its barrier. */
@@ -24,4 +35,13 @@ export type BuyerOutcome =
 /** Collapses whitespace so SQL fits on one line of a report. */
 export function oneLine(sql: string): string {
   return sql.replace(/\s+/g, ' ').trim();
+}
+
+/** Longest message a report keeps of anything a strategy produced. */
+export const MESSAGE_LIMIT = 4096;
+
+/** Keeps the first `limit` characters of a message and says how much was cut. */
+export function boundText(text: string, limit = MESSAGE_LIMIT): string {
+  if (text.length <= limit) return text;
+  return `${text.slice(0, limit)}… (${text.length - limit} more characters cut)`;
 }

@@ -4,21 +4,23 @@ import { BARRIER_KEY_BASE } from './control-session.ts';
  * The `oversold` schema present in every strategy's database.
  *
  * `oversold.pause(label)` parks the buyer on an advisory lock that the control
- * session holds: key (BARRIER_KEY_BASE + slot, n), where n is the lowest such
+ * session holds: key (BARRIER_KEY_BASE + its backend pid, n), where n is the lowest such
  * key the control session holds now. Releasing barrier n, the control session
  * takes n + 1 before it drops n, so the buyer's next pause parks again. The
  * count lives in pg_locks, not in a variable that a ROLLBACK could undo.
- * Outside a forced interleaving (no oversold.slot, or nothing held) it returns at once.
+ * Outside a forced interleaving (no `oversold.forced`, or nothing held for
+ * this session) it returns at once.
  */
 export const oversoldSchemaSql = `
 CREATE SCHEMA IF NOT EXISTS oversold;
 CREATE OR REPLACE FUNCTION oversold.pause(label text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog AS $pause$
 DECLARE
-  slot int := nullif(current_setting('oversold.slot', true), '')::int;
+  slot int := pg_backend_pid();
   barrier int;
 BEGIN
-  IF slot IS NULL THEN
+  -- Only the harness's buyer sessions look for barriers; others (oversold bench) pass at once.
+  IF current_setting('oversold.forced', true) IS DISTINCT FROM 'on' THEN
     RETURN;
   END IF;
   SELECT min(objid::bigint)::int INTO barrier FROM pg_locks

@@ -2,14 +2,20 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import { ControlSession } from './control-session.ts';
 import type { Lab } from './lab.ts';
 import type { SqlSession } from './sql-session.ts';
+import { oversoldSchemaSql } from './workspace-sql.ts';
 
 export interface BuyerSession {
   readonly session: SqlSession;
-  /** This session's barrier slot (`oversold.slot`), unique in the process. */
+  /** This session's barrier slot: its backend pid, unique on the server. */
   readonly slot: number;
 }
 
-let slotSerial = 0;
+/**
+ * Buyer sessions wait this long before PostgreSQL's own deadlock detector
+ * runs. The engine breaks deadlocks itself as soon as it sees a stable cycle
+ * (interleaving.ts), choosing the victim by the schedule, not by timing.
+ */
+const DEADLOCK_TIMEOUT = '10min';
 
 /**
  * One strategy's schema, its control session and its buyer sessions. Buyer
@@ -20,6 +26,8 @@ export class Workspace implements AsyncDisposable {
   readonly schema: string;
   readonly control: ControlSession;
   readonly #lab: Lab;
+  /** The harness's own functions as installed when this workspace opened. */
+  #harnessPrint = '';
   readonly #buyers = new Map<number, BuyerSession>();
   /** Buyers whose sessions ran strategy code since their last reset. */
   readonly #dirty = new Set<number>();
@@ -48,8 +56,14 @@ export class Workspace implements AsyncDisposable {
         applicationName: 'oversold control',
       });
       barrier = await lab.connector.connect({ applicationName: 'oversold barriers' });
+      // An earlier strategy may have replaced oversold.pause: put it back before this one runs.
+      await control.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${HARNESS_INSTALL_LOCK}); ${oversoldSchemaSql} COMMIT;`,
+      );
       await control.query(scenario.schemaSql);
-      return new Workspace(lab, schema, new ControlSession(control, barrier));
+      const workspace = new Workspace(lab, schema, new ControlSession(control, barrier));
+      workspace.#harnessPrint = await harnessFingerprint(control);
+      return workspace;
     } catch (error) {
       await control?.close();
       await barrier?.close();
@@ -58,24 +72,32 @@ export class Workspace implements AsyncDisposable {
     }
   }
 
+  /**
+   * Fails when the strategy changed or dropped the harness's own objects (the
+   * `oversold` schema): a strategy that replaces `oversold.pause` could forge
+   * its verdict. Call after the strategy's last run.
+   */
+  async verifyHarness(): Promise<string | null> {
+    const now = await harnessFingerprint(this.control.session);
+    return now === this.#harnessPrint
+      ? null
+      : "the strategy changed oversold's own functions (schema oversold, e.g. oversold.pause): a strategy must not create, replace or drop anything in the oversold schema";
+  }
+
   /** The session of buyer `id`, opened on first use. */
   async buyer(id: number): Promise<BuyerSession> {
     const existing = this.#buyers.get(id);
     if (existing) return existing;
-    slotSerial += 1;
-    const slot = slotSerial;
-    const settings: Record<string, string> = { 'oversold.slot': String(slot) };
-    // PostgreSQL picks a deadlock's victim by whose deadlock_timeout fires
-    // first, so it must be far longer than the gap between two scheduled
-    // steps (a few ms; ~100 ms seen on a loaded machine) for the victim to be
-    // the same on every replay. Half the default keeps deadlocking runs cheaper.
-    if (this.#lab.info.superuser) settings.deadlock_timeout = '500ms';
+    const settings: Record<string, string> = { 'oversold.forced': 'on' };
+    // Without superuser rights the server's deadlock_timeout (1 s by default)
+    // stays: the engine still breaks a cycle first unless the machine stalls.
+    if (this.#lab.info.superuser) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
     const session = await this.#lab.connector.connect({
       searchPath: `${this.schema}, public`,
       applicationName: `oversold buyer ${id}`,
       settings,
     });
-    const buyer = { session, slot };
+    const buyer = { session, slot: session.pid };
     this.#buyers.set(id, buyer);
     return buyer;
   }
@@ -127,6 +149,18 @@ export class Workspace implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Same key as the lab's install lock: processes sharing one database install one at a time. */
+const HARNESS_INSTALL_LOCK = 0x4f560001;
+
+async function harnessFingerprint(session: SqlSession): Promise<string> {
+  const result = await session.query(
+    `SELECT coalesce(md5(string_agg(p.oid::text || ':' || p.proname || ':' || md5(p.prosrc) || ':' ||
+            p.proowner::text || ':' || coalesce(p.proconfig::text, ''), ',' ORDER BY p.oid)), 'missing') AS print
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'oversold'`,
+  );
+  return String(result.rows[0]?.print ?? 'missing');
 }
 
 async function dropSchema(lab: Lab, schema: string): Promise<void> {

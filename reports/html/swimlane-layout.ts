@@ -86,7 +86,9 @@ export function swimlaneLayout(trace: readonly TraceEvent[]): SwimlaneLayout {
       case 'completed':
       case 'failed': {
         const failed = event.event === 'failed';
-        const result = failed ? `ERROR ${event.code}: ${event.message}` : rowsText(event.rowCount);
+        const result = failed
+          ? `ERROR ${event.code}: ${event.message}${event.deadlock ? ` (deadlock among buyers ${event.deadlock.join(', ')}: oversold cancelled buyer ${event.buyer}, the longest waiter)` : ''}`
+          : rowsText(event.rowCount);
         const statement = open.get(event.buyer);
         const wait = waits.get(event.buyer);
         if (event.resumed || wait || !statement) {
