@@ -104,6 +104,30 @@ describe('a broken scenario module gets one line naming it and the fix', () => {
     });
   }
 
+  it('blames a seed() that leaves a sale behind, not the correct strategy, for overselling', async () => {
+    const report = await checkStrategy(
+      lab,
+      await load('test/fixtures/custom-scenario/uses-leftover-seed.ts'),
+      options,
+    );
+    expect(report.error).toMatch(
+      /^test\/fixtures\/custom-scenario\/leftover-seed\.scenario\.ts: its seed\(\) left 1 unit for product 20\d already sold: make seed\(\) delete earlier orders \(unitsSold must be 0 right after seed\)$/,
+    );
+    expect(report.properties).toEqual([]);
+  });
+
+  it('blames a seed() that keeps earlier sales once the stock it seeds changes', async () => {
+    const report = await checkStrategy(
+      lab,
+      await load('test/fixtures/custom-scenario/uses-keeps-sales.ts'),
+      options,
+    );
+    expect(report.error).toMatch(
+      /^test\/fixtures\/custom-scenario\/keeps-sales\.scenario\.ts: its seed\(\) left \d+ units? for product \d+(, \d+ for product \d+)* already sold: make seed\(\) delete earlier orders/,
+    );
+    expect(report.properties).toEqual([]);
+  });
+
   it('refuses a module without seed(), and a path that does not exist, when loading', async () => {
     const noSeed = await loadStrategy('test/fixtures/custom-scenario/uses-no-seed.ts');
     expect('error' in noSeed && noSeed.error.message).toMatch(

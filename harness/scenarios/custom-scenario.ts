@@ -77,6 +77,9 @@ export interface CustomScenarioSource {
 export function customScenario(source: CustomScenarioSource): Scenario<InventoryCase, unknown> {
   const { file, definition } = source;
   const prepared = new WeakSet<SqlSession>();
+  // Per strategy schema (one control session each), the seed inputs whose
+  // result has been checked to start with nothing sold.
+  const checkedSeeds = new WeakMap<SqlSession, Set<string>>();
   const cartOf = (kase: InventoryCase, buyerId: number): ProductCart => ({
     buyerId,
     lines: (kase.buyers.find((buyer) => buyer.id === buyerId)?.lines ?? []).map((line) => ({
@@ -89,6 +92,19 @@ export function customScenario(source: CustomScenarioSource): Scenario<Inventory
     throw new StrategyLoadError(file, `${what} (${oneLine(reason)}): ${fix}`, { cause: error });
   };
   const soldSql = `SELECT product::int AS product, buyer::int AS buyer, units::int AS units FROM (${definition.unitsSold.trim().replace(/;+$/, '')}\n) AS sold`;
+
+  const querySold = async (session: SqlSession): Promise<SoldRow[]> => {
+    const result = await session
+      .query(soldSql)
+      .catch((error: unknown) =>
+        fail(
+          'its unitsSold query fails',
+          error,
+          'fix it so it returns the columns product, buyer and units (one row per product and buyer holding units)',
+        ),
+      );
+    return result.rows as SoldRow[];
+  };
 
   const prepare = async (session: SqlSession): Promise<void> => {
     for (const [index, sql] of source.migrationSql.entries()) {
@@ -116,8 +132,7 @@ export function customScenario(source: CustomScenarioSource): Scenario<Inventory
     sqlProcedure: 'purchase(jsonb)',
 
     async seed(session, kase) {
-      const first = !prepared.has(session);
-      if (first) {
+      if (!prepared.has(session)) {
         await prepare(session);
         prepared.add(session);
       }
@@ -134,8 +149,24 @@ export function customScenario(source: CustomScenarioSource): Scenario<Inventory
             'fix it so it removes what the last run left and gives each product its stock',
           ),
         );
-      // Check the counting query once, before any buyer runs.
-      if (first) await scenario.measure(session, kase);
+      // A run is judged by what unitsSold counts afterwards, so it must count
+      // nothing now, or a correct strategy is blamed for the seed's rows. One
+      // query for each distinct seed input (and the first also checks the
+      // query itself, before any buyer runs): a seed that keeps earlier orders
+      // shows up as soon as the stock changes between runs.
+      const seedInput = JSON.stringify(products);
+      const checked = checkedSeeds.get(session) ?? new Set<string>();
+      checkedSeeds.set(session, checked);
+      if (!checked.has(seedInput)) {
+        const leftover = soldPerProduct(await querySold(session));
+        if (leftover.length > 0) {
+          throw new StrategyLoadError(
+            file,
+            `its seed() left ${describeLeftover(leftover)} already sold: make seed() delete earlier orders (unitsSold must be 0 right after seed)`,
+          );
+        }
+        checked.add(seedInput);
+      }
     },
 
     request(kase, buyerId) {
@@ -152,21 +183,13 @@ export function customScenario(source: CustomScenarioSource): Scenario<Inventory
     },
 
     async measure(session, kase): Promise<Measurement> {
-      const result = await session
-        .query(soldSql)
-        .catch((error: unknown) =>
-          fail(
-            'its unitsSold query fails',
-            error,
-            'fix it so it returns the columns product, buyer and units (one row per product and buyer holding units)',
-          ),
-        );
+      const rows = await querySold(session);
       const known = new Set(kase.items.map((item) => item.id));
       const buyers = new Set(kase.buyers.map((buyer) => buyer.id));
       const sold = new Map<number, number>();
       const holdings = new Map<number, Map<string, number>>();
       const strayChanges: string[] = [];
-      for (const row of result.rows as { product: number; buyer: number; units: number }[]) {
+      for (const row of rows) {
         if (row.units === 0) continue;
         if (!known.has(row.product)) {
           strayChanges.push(
@@ -221,6 +244,26 @@ export function customScenario(source: CustomScenarioSource): Scenario<Inventory
     },
   };
   return scenario;
+}
+
+/** One row of a scenario's unitsSold query, after oversold's casts. */
+type SoldRow = { readonly product: number; readonly buyer: number; readonly units: number };
+
+/** Units counted as sold, per product, products in order; none when nothing is sold. */
+function soldPerProduct(rows: readonly SoldRow[]): [product: number, units: number][] {
+  const sold = new Map<number, number>();
+  for (const row of rows) sold.set(row.product, (sold.get(row.product) ?? 0) + row.units);
+  return [...sold].filter(([, units]) => units !== 0).sort(([a], [b]) => a - b);
+}
+
+/** "3 units for product 1", "1 unit for product 1, 2 for product 5". */
+function describeLeftover(leftover: readonly [product: number, units: number][]): string {
+  return leftover
+    .map(
+      ([product, units], index) =>
+        `${units}${index === 0 ? ` unit${units === 1 ? '' : 's'}` : ''} for product ${product}`,
+    )
+    .join(', ');
 }
 
 function oneLine(text: string): string {
