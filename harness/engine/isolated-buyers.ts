@@ -1,24 +1,36 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { type BuyerDb, gateOf } from './buyer-gate.ts';
-import { StrategyLoadError } from './errors.ts';
-import type { ChildMessage, ParentMessage } from './isolated-buyer-protocol.ts';
+import type { SetupDb } from '../strategy/strategy.ts';
+import type { BuyerDb, Step } from './buyer-gate.ts';
+import { gateOf } from './buyer-gate.ts';
+import { StrategyMistakeError } from './errors.ts';
+import { type ChildOptions, StrategyChild } from './strategy-child.ts';
 
-const childEntry = fileURLToPath(new URL('./isolated-buyer-child.ts', import.meta.url));
+export interface IsolatedBuyersOptions {
+  /** Longest the module may take to load, and setup() to run (--timeout); 60 s by default. */
+  readonly timeoutMs?: number;
+  /** Heap limit of each child process in MB (256 by default). */
+  readonly memoryLimitMb?: number;
+}
+
+/** The key of the child that runs setup(); buyers are numbered from 1. */
+const SETUP = 0;
 
 /**
  * Runs each buyer's purchase() in a child process of its own, kept across
  * runs: for strategies that must not run inside oversold (students' code). The
- * child only exchanges steps with the scheduler; a child that hangs, even in a
- * busy loop, is killed and replaced.
+ * child only exchanges steps with the scheduler. A child that hangs, even in a
+ * busy loop, is killed and replaced; a child that dies (exits, crashes, runs
+ * out of memory, floods its channel) makes the strategy not evaluable at once,
+ * naming the buyer and how it died.
  */
 export class IsolatedBuyers implements AsyncDisposable {
   readonly #file: string;
+  readonly #options: IsolatedBuyersOptions;
   /** Children by buyer id, including those still starting (so discard can reach them). */
-  readonly #children = new Map<number, Promise<IsolatedBuyer>>();
+  readonly #children = new Map<number, Promise<StrategyChild>>();
 
-  constructor(file: string) {
+  constructor(file: string, options: IsolatedBuyersOptions = {}) {
     this.#file = file;
+    this.#options = options;
   }
 
   /** Starts these buyers' children, so start-up never counts as a buyer's step. */
@@ -28,7 +40,53 @@ export class IsolatedBuyers implements AsyncDisposable {
 
   /** The purchase function buyer `id` runs: it forwards to that buyer's child. */
   purchaseFor(id: number, request: unknown): (db: BuyerDb) => Promise<unknown> {
-    return async (db) => (await this.#child(id)).purchase(db, request);
+    return async (db) => {
+      const gate = gateOf(db);
+      if (!gate) throw new Error('an isolated buyer needs the db handle the scheduler made');
+      return (await this.#child(id)).call('purchase', request, {
+        submit: (step) => gate.submit(step),
+        // The death of a buyer's process is no outcome of the strategy's: the
+        // interleaving stops on a gate's mistake and reports it (exit 2).
+        onDeath: (message) => {
+          gate.mistake = message;
+        },
+      });
+    };
+  }
+
+  /** Runs the strategy's setup() in a child of its own, within the timeout; its statements go to `db`. */
+  async setup(db: SetupDb, context: Record<string, unknown>): Promise<void> {
+    const child = await this.#child(SETUP);
+    const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    // The timer is the --timeout guard for a setup() that never ends.
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.discard([SETUP]);
+        reject(
+          new StrategyMistakeError(
+            `setup() did not finish within ${timeoutMs} ms: fix it, or raise --timeout if it is only slow`,
+          ),
+        );
+      }, timeoutMs);
+    });
+    const called = child.call('setup', context, {
+      submit: (step: Step) =>
+        step.kind === 'query'
+          ? db.query(step.text, step.params)
+          : Promise.reject(new Error('db.pause() only works in purchase(): setup() is not scheduled')),
+      onDeath: () => {},
+    });
+    try {
+      await Promise.race([called, expired]);
+    } catch (error) {
+      // setup() threw: a mistake of the strategy's, which cannot be evaluated without it.
+      if (error instanceof StrategyMistakeError) throw error;
+      throw new StrategyMistakeError(`setup() failed: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      called.catch(() => {});
+    }
   }
 
   /** Kills these buyers' children (after a hung or abandoned run); new ones start on next use. */
@@ -43,7 +101,7 @@ export class IsolatedBuyers implements AsyncDisposable {
     }
   }
 
-  /** Kills every child: they hold no connections, and one may be spinning. */
+  /** Kills every child and waits until each is gone: they hold no connections, and one may be spinning. */
   async close(): Promise<void> {
     const children = [...this.#children.values()];
     this.#children.clear();
@@ -61,130 +119,21 @@ export class IsolatedBuyers implements AsyncDisposable {
     return this.close();
   }
 
-  #child(id: number): Promise<IsolatedBuyer> {
+  #child(id: number): Promise<StrategyChild> {
     let child = this.#children.get(id);
     if (!child) {
-      child = IsolatedBuyer.start(this.#file);
+      const options: ChildOptions = {
+        subject: id === SETUP ? "setup()'s process" : `buyer ${id}'s process`,
+        timeoutMs: this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        ...(this.#options.memoryLimitMb !== undefined ? { memoryLimitMb: this.#options.memoryLimitMb } : {}),
+      };
+      child = StrategyChild.start(this.#file, options).then(({ child: started }) => started);
       this.#children.set(id, child);
+      // A child that dies while loading is reported by the caller; a fresh one may start next time.
       child.catch(() => this.#children.delete(id));
     }
     return child;
   }
 }
 
-class IsolatedBuyer {
-  readonly #child: ChildProcess;
-  #run = 0;
-  #current: {
-    run: number;
-    resolve: (value: unknown) => void;
-    reject: (error: Error) => void;
-    db: BuyerDb;
-  } | null = null;
-  #exited: Promise<void>;
-
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.on('message', (message: ChildMessage) => this.#receive(message));
-    child.once('exit', (code, signal) => {
-      this.#current?.reject(
-        new Error(`the buyer's process exited (${signal ?? `code ${code}`}) during purchase()`),
-      );
-      this.#current = null;
-    });
-  }
-
-  static async start(file: string): Promise<IsolatedBuyer> {
-    // The child runs TypeScript strategies through tsx, as the CLI does.
-    const child = fork(childEntry, [], {
-      execArgv: ['--import', 'tsx'],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const buyer = new IsolatedBuyer(child);
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: ChildMessage): void => {
-        if (message.type === 'loaded') resolve();
-        else if (message.type === 'load-error')
-          reject(new StrategyLoadError(file, message.message.replace(`${file}: `, '')));
-      };
-      child.on('message', onMessage);
-      child.once('exit', (code) =>
-        reject(new Error(`the buyer's process for ${file} exited while loading (code ${code})`)),
-      );
-      buyer.#send({ type: 'load', file });
-    }).catch((error: unknown) => {
-      buyer.kill();
-      throw error;
-    });
-    return buyer;
-  }
-
-  purchase(db: BuyerDb, request: unknown): Promise<unknown> {
-    this.#run += 1;
-    const run = this.#run;
-    return new Promise((resolve, reject) => {
-      this.#current = { run, resolve, reject, db };
-      this.#send({ type: 'run', run, request });
-    });
-  }
-
-  kill(): void {
-    this.#child.kill('SIGKILL');
-  }
-
-  /** Kills the child and waits until it is gone. */
-  async killed(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#child.kill('SIGKILL');
-    await this.#exited;
-  }
-
-  #receive(message: ChildMessage): void {
-    const current = this.#current;
-    if (!current || !('run' in message) || message.run !== current.run) return;
-    if (message.type === 'step') {
-      const gate = gateOf(current.db);
-      if (!gate) {
-        current.reject(new Error('an isolated buyer needs the db handle the scheduler made'));
-        return;
-      }
-      gate.submit(message.step).then(
-        (result) =>
-          this.#send({
-            type: 'reply',
-            id: message.id,
-            ok: true,
-            result: result ?? { rows: [], rowCount: null },
-          }),
-        (error: unknown) => {
-          const failure = error as { message?: string; code?: string; detail?: string; constraint?: string };
-          this.#send({
-            type: 'reply',
-            id: message.id,
-            ok: false,
-            error: {
-              message: String(failure?.message ?? error),
-              ...(failure?.code ? { code: failure.code } : {}),
-              ...(failure?.detail ? { detail: failure.detail } : {}),
-              ...(failure?.constraint ? { constraint: failure.constraint } : {}),
-            },
-          });
-        },
-      );
-    } else if (message.type === 'done') {
-      this.#current = null;
-      if (message.ok) current.resolve(message.value);
-      else {
-        const error = new Error(message.error.message) as Error & { code?: string };
-        if (message.error.code) error.code = message.error.code;
-        current.reject(error);
-      }
-    }
-  }
-
-  #send(message: ParentMessage): void {
-    if (this.#child.connected) this.#child.send(message);
-  }
-}
+const DEFAULT_TIMEOUT_MS = 60_000;
