@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, relative, resolve } from 'node:path';
 import { StrategyLoadError } from '../engine/errors.ts';
+import { defaultExport, importUserModule } from '../strategy/import-user-module.ts';
 import { customScenario, type ScenarioDefinition } from './custom-scenario.ts';
 import { registerScenario } from './scenario-registry.ts';
 
@@ -21,12 +22,11 @@ export function loadScenarioModule(
   name: string,
   strategyPath: string,
   strategyFile: string,
-  importModule: (path: string) => Promise<Record<string, unknown>>,
 ): Promise<string> {
   const path = resolve(dirname(strategyPath), name);
   let pending = loaded.get(path);
   if (!pending) {
-    pending = load(path, name, strategyFile, importModule);
+    pending = load(path, name, strategyFile);
     loaded.set(path, pending);
     // A module that failed may be fixed and loaded again in the same process.
     pending.catch(() => loaded.delete(path));
@@ -34,12 +34,7 @@ export function loadScenarioModule(
   return pending;
 }
 
-async function load(
-  path: string,
-  name: string,
-  strategyFile: string,
-  importModule: (path: string) => Promise<Record<string, unknown>>,
-): Promise<string> {
+async function load(path: string, name: string, strategyFile: string): Promise<string> {
   const file = displayPath(path);
   if (!(await stat(path).catch(() => null))?.isFile()) {
     throw new StrategyLoadError(
@@ -47,20 +42,7 @@ async function load(
       `its scenario module ${name} does not exist (looked for ${file}): the path is relative to the strategy file`,
     );
   }
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = await importModule(path);
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim();
-    throw new StrategyLoadError(
-      file,
-      `does not load (${reason}): fix the error so the module can be imported`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const definition = checkDefinition(namespace.default, file);
+  const definition = checkDefinition(defaultExport(await importUserModule(path, file)), file);
   const migrationSql: string[] = [];
   for (const migration of definition.migrations ?? []) {
     const text = await readFile(resolve(dirname(path), migration), 'utf8').catch(() => null);

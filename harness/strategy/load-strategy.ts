@@ -1,15 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import { StrategyLoadError } from '../engine/errors.ts';
 import { isScenarioPath, loadScenarioModule } from '../scenarios/load-scenario-module.ts';
 import { findScenario, scenarioNames } from '../scenarios/scenario-registry.ts';
+import { defaultExport, importUserModule } from './import-user-module.ts';
 import { postgresJsSql } from './postgres-js-facade.ts';
 import { parseSqlHeader } from './sql-header.ts';
 import type { LoadedStrategy } from './strategy.ts';
 
-const moduleExtensions = new Set(['.ts', '.mts', '.js', '.mjs']);
+const moduleExtensions = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 const extensions = [...moduleExtensions, '.sql'];
 
 /** One path's result: a strategy, or the one-line reason it could not be loaded. */
@@ -73,23 +73,13 @@ async function load(path: string, file: string): Promise<LoadedStrategy> {
 }
 
 async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = await importModule(path);
-  } catch (error) {
-    const reason = firstLine(error);
-    throw new StrategyLoadError(
-      file,
-      `does not load (${reason}): fix the error so the module can be imported`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const value = namespace.default;
+  const value = defaultExport(await importUserModule(path, file));
   const usage = "export default { async purchase(db, request) { … return 'purchased'; } }";
   if (value === null || typeof value !== 'object') {
-    throw new StrategyLoadError(file, `has no default export object: write ${usage}`);
+    throw new StrategyLoadError(
+      file,
+      `has no default export object: write ${usage} (or module.exports = { … } in CommonJS)`,
+    );
   }
   const object = value as Record<string, unknown>;
   if (typeof object.purchase !== 'function') {
@@ -144,21 +134,9 @@ async function loadSql(path: string, file: string): Promise<LoadedStrategy> {
   };
 }
 
-async function importModule(path: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(resolve(path)).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    // Plain Node cannot import TypeScript: load it through tsx instead.
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  }
-}
-
 /** A built-in scenario's name, or a scenario module's path (relative to the strategy file), loaded and registered. */
 async function resolveScenario(name: string, path: string, file: string): Promise<string> {
-  if (isScenarioPath(name)) return loadScenarioModule(name, path, file, importModule);
+  if (isScenarioPath(name)) return loadScenarioModule(name, path, file);
   if (!findScenario(name)) {
     throw new StrategyLoadError(
       file,
@@ -206,16 +184,6 @@ function optionalString(value: unknown, field: string, file: string): string | u
     throw new StrategyLoadError(file, `${field} must be a non-empty string, or left out`);
   }
   return value;
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return (
-    message
-      .split('\n')
-      .find((line) => line.trim().length > 0)
-      ?.trim() ?? 'unknown error'
-  );
 }
 
 function displayPath(path: string): string {
