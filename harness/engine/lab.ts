@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { onInterrupt } from '../database/exit-cleanup.ts';
+import { redactUrl } from '../database/redact-url.ts';
 import { DatabaseUnavailableError, type StartedDatabase } from '../database/started-database.ts';
 import type { SqlConnector, SqlSession } from './sql-session.ts';
 import { oversoldSchemaSql } from './workspace-sql.ts';
@@ -11,27 +13,41 @@ export interface LabInfo {
 }
 
 /**
+ * Scratch databases are named `oversold_<pid>_<8 hex>`, and the admin session
+ * that created one stays connected for its whole life with the application
+ * name `oversold owner <database>`. While that session lives, the database is
+ * in use; once it is gone (its process was killed, the connection was lost,
+ * the server restarted) and nobody is connected, the database is an orphan.
+ */
+const scratchPattern = '^oversold_[0-9]+_[0-9a-f]{8}$';
+const ownerPrefix = 'oversold owner ';
+
+/**
  * The database that strategies run in: a scratch database created for this
- * process and dropped at the end, or, where the role may not create databases,
- * the given database itself (each strategy still gets its own schema).
+ * process and dropped at the end (also on Ctrl-C; or by the next Lab.open on
+ * the same server when this process dies), or, where the role may not create
+ * databases, the given database itself (each strategy still gets its own schema).
  */
 export class Lab implements AsyncDisposable {
   readonly connector: SqlConnector;
   readonly info: LabInfo;
   readonly #admin: SqlSession;
   readonly #scratch: string | null;
+  readonly #unregister: () => void;
   #schemaSerial = 0;
-  #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(connector: SqlConnector, info: LabInfo, admin: SqlSession, scratch: string | null) {
     this.connector = connector;
     this.info = info;
     this.#admin = admin;
     this.#scratch = scratch;
+    this.#unregister = onInterrupt(() => this.close());
   }
 
   static async open(database: StartedDatabase, connect: (url: string) => SqlConnector): Promise<Lab> {
-    const admin = await connectOrExplain(connect(database.url), database.url);
+    const name = `oversold_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const admin = await connectOrExplain(connect(database.url), database.url, `${ownerPrefix}${name}`);
     try {
       const about = await admin.query(
         "SELECT current_setting('server_version') AS version, current_setting('is_superuser') = 'on' AS superuser",
@@ -41,7 +57,7 @@ export class Lab implements AsyncDisposable {
         serverVersion: String(about.rows[0]?.version ?? 'unknown').split(' ')[0]!,
         superuser: about.rows[0]?.superuser === true,
       };
-      const name = `oversold_${process.pid}_${randomBytes(4).toString('hex')}`;
+      await dropOrphans(admin);
       let scratch: string | null = name;
       try {
         await admin.query(`CREATE DATABASE ${name}`);
@@ -82,9 +98,14 @@ export class Lab implements AsyncDisposable {
     return `s${this.#schemaSerial}_${process.pid}_${slug}`;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Drops the scratch database; every caller (dispose, Ctrl-C) waits for the same, single close. */
+  close(): Promise<void> {
+    this.#closing ??= this.#drop();
+    return this.#closing;
+  }
+
+  async #drop(): Promise<void> {
+    this.#unregister();
     if (this.#scratch) {
       await this.#admin.query(`DROP DATABASE IF EXISTS ${this.#scratch} WITH (FORCE)`).catch(() => {});
     }
@@ -96,13 +117,35 @@ export class Lab implements AsyncDisposable {
   }
 }
 
-async function connectOrExplain(connector: SqlConnector, url: string): Promise<SqlSession> {
+/**
+ * Drops the scratch databases whose owner session is gone and that nobody
+ * uses. A database the role may not drop (another user's) is left alone.
+ */
+async function dropOrphans(admin: SqlSession): Promise<void> {
+  const orphans = await admin.query(
+    `SELECT d.datname FROM pg_database d
+      WHERE d.datname ~ '${scratchPattern}'
+        AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                         WHERE a.application_name = '${ownerPrefix}' || d.datname OR a.datname = d.datname)`,
+  );
+  for (const row of orphans.rows) {
+    const name = String(row.datname);
+    // The name matched the pattern above, so it needs no quoting.
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+  }
+}
+
+async function connectOrExplain(
+  connector: SqlConnector,
+  url: string,
+  applicationName: string,
+): Promise<SqlSession> {
   try {
-    return await connector.connect();
+    return await connector.connect({ applicationName });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DatabaseUnavailableError(
-      `cannot connect to PostgreSQL at ${redact(url)} (${reason}): start the server, or fix --database-url / DATABASE_URL`,
+      `cannot connect to PostgreSQL at ${redactUrl(url)} (${reason}): start the server, or fix --database-url / DATABASE_URL`,
       { cause: error },
     );
   }
@@ -112,15 +155,4 @@ function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return decodeURIComponent(parsed.toString());
-  } catch {
-    return url;
-  }
 }
