@@ -26,12 +26,12 @@ async function write(path: string, text: string): Promise<string> {
   return full;
 }
 
-const typeScriptDefault = (name: string) => `import type { Db } from 'oversold';
+const typeScriptDefault = (name: string) => `import type { BuyerDb } from 'oversold';
 interface Request { eventId: number }
 const name: string = '${name}';
 export default {
   name,
-  async purchase(_db: Db, _request: Request): Promise<string> { return 'purchased'; },
+  async purchase(_db: BuyerDb, _request: Request): Promise<string> { return 'purchased'; },
 };
 `;
 const typeScriptModuleExports = (name: string) => `const name: string = '${name}';
