@@ -34,6 +34,11 @@ export class BuyerGate {
   #closedReason: string | null = null;
   /** Set when the strategy broke the protocol (e.g. two statements at once). */
   mistake: string | null = null;
+  /**
+   * The buyer's latest statement and its error, when it failed: a buyer that
+   * ends inside a transaction is most often one that did not roll back after it.
+   */
+  failedStatement: { readonly sql: string; readonly at?: string; readonly error: unknown } | null = null;
 
   /** `onChange` runs whenever a step arrives, so a waiting scheduler wakes. */
   constructor(buyer: number, onChange: () => void) {
@@ -50,6 +55,19 @@ export class BuyerGate {
     }
     const reply = deferred<QueryResult | undefined>();
     this.#held = { step, reply };
+    // A side branch: the buyer's code awaits reply.promise itself, unchanged.
+    if (step.kind === 'query') {
+      reply.promise.then(
+        () => {
+          this.failedStatement = null;
+        },
+        (error: unknown) => {
+          // A closed gate's refusal is not a statement PostgreSQL ran.
+          if (this.#closedReason !== null) return;
+          this.failedStatement = step.at ? { sql: step.text, at: step.at, error } : { sql: step.text, error };
+        },
+      );
+    }
     this.#onChange();
     return reply.promise;
   }

@@ -1,6 +1,6 @@
 import type { BuyerRun } from './buyer-run.ts';
 import { HangError, StrategyMistakeError } from './errors.ts';
-import type { BuyerOutcome } from './trace.ts';
+import { type BuyerOutcome, oneLine } from './trace.ts';
 
 /** Names the buyers that did not finish their step within the timeout, and what they were doing. */
 export function hangError(
@@ -28,6 +28,12 @@ export function stuckError(runs: readonly BuyerRun[]): Error {
   const finished = runs.filter((run) => run.state === 'finished');
   const waiting = runs.filter((run) => run.state === 'blocked');
   const holder = waiting.flatMap((run) => run.blockedBy).find((id) => finished.some((run) => run.id === id));
+  const holderRun = finished.find((run) => run.id === holder);
+  if (holderRun?.outcome?.kind === 'threw') {
+    return new StrategyMistakeError(
+      `buyer ${holderRun.id} threw ${describeThrow(holderRun)} and left its transaction open, and buyer ${waiting[0]?.id} waits for its locks: ROLLBACK in a catch/finally before purchase() throws`,
+    );
+  }
   if (holder !== undefined) {
     return new StrategyMistakeError(
       `buyer ${holder} returned from purchase() with its transaction still open, and buyer ${waiting[0]?.id} waits for its locks: COMMIT or ROLLBACK before returning`,
@@ -39,10 +45,50 @@ export function stuckError(runs: readonly BuyerRun[]): Error {
   );
 }
 
+/** A buyer finished with its transaction open (or aborted): says how it ended, and which error if it threw. */
 export function openTransactionError(run: BuyerRun): StrategyMistakeError {
+  if (run.outcome?.kind === 'threw') {
+    return new StrategyMistakeError(
+      `buyer ${run.id} threw ${describeThrow(run)} and left its transaction open: ROLLBACK in a catch/finally before purchase() throws`,
+    );
+  }
+  const failed = run.gate.failedStatement;
+  const after = failed
+    ? `, after ${describeStatement(failed)} failed with ${describeError(failed.error)}`
+    : '';
   return new StrategyMistakeError(
-    `buyer ${run.id} returned ${describeOutcome(run.outcome)} with its transaction still open: COMMIT or ROLLBACK before purchase() returns`,
+    `buyer ${run.id} returned ${describeOutcome(run.outcome)} with its transaction still open${after}: COMMIT or ROLLBACK before purchase() returns`,
   );
+}
+
+/**
+ * What a buyer threw, with the statement that failed before it: once when it
+ * rethrew PostgreSQL's error, both when it threw something else.
+ */
+function describeThrow(run: BuyerRun): string {
+  const outcome = run.outcome;
+  const thrown =
+    outcome?.kind === 'threw' ? describeError({ message: outcome.message, code: outcome.code }) : 'an error';
+  const failed = run.gate.failedStatement;
+  if (!failed) return thrown;
+  const statementError = describeError(failed.error);
+  return statementError === thrown
+    ? `${thrown} from ${describeStatement(failed)}`
+    : `${thrown} after ${describeStatement(failed)} failed with ${statementError}`;
+}
+
+/** `"division by zero" (SQLSTATE 22012)`. */
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : (error as { message?: unknown } | null)?.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  const quoted = JSON.stringify(truncate(oneLine(String(message ?? error)), 200));
+  return typeof code === 'string' ? `${quoted} (SQLSTATE ${code})` : quoted;
+}
+
+/** `SELECT 1 / 0 (at strategies/x.ts:12)`. */
+function describeStatement(statement: { readonly sql: string; readonly at?: string }): string {
+  const sql = truncate(oneLine(statement.sql), 60);
+  return statement.at ? `${sql} (at ${statement.at})` : sql;
 }
 
 export function badReturnMessage(buyer: number, value: unknown): string {
