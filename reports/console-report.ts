@@ -26,7 +26,7 @@ export function formatCheckReport(report: CheckReport, options: ConsoleOptions =
   const passed = report.strategies.length - failed - broken;
   lines.push('');
   lines.push(
-    `${passed} passed, ${failed} failed${broken ? `, ${broken} could not be evaluated` : ''} · seed ${report.seed} · PostgreSQL ${report.database.serverVersion} (${report.database.source})`,
+    `${passed} passed, ${failed} failed${broken ? `, ${broken} could not be evaluated` : ''}${report.seed === null ? '' : ` · seed ${report.seed}`} · PostgreSQL ${report.database.serverVersion} (${report.database.source})`,
   );
   return lines.join('\n');
 }

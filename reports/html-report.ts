@@ -60,7 +60,7 @@ export function toHtml(report: CheckReport, assets: HtmlAssets): string {
 <body>
 <header class="page-head ${report.passed ? 'page-passed' : 'page-failed'}">
 <h1>oversold <span class="verdict-word">${report.passed ? 'passed' : 'failed'}</span></h1>
-<p class="summary">${passed} passed · ${failed} failed${broken ? ` · ${broken} could not be evaluated` : ''} · seed <code>${report.seed}</code> · PostgreSQL ${escapeHtml(report.database.serverVersion)} (${escapeHtml(report.database.source)})</p>
+<p class="summary">${passed} passed · ${failed} failed${broken ? ` · ${broken} could not be evaluated` : ''}${report.seed === null ? '' : ` · seed <code>${report.seed}</code>`} · PostgreSQL ${escapeHtml(report.database.serverVersion)} (${escapeHtml(report.database.source)})</p>
 ${attentionHtml(report)}</header>
 <main>
 <section aria-labelledby="matrix-title">

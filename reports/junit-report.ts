@@ -23,8 +23,8 @@ export function toJunitXml(report: CheckReport): string {
       .name(strategy.name)
       .time(strategy.durationMs / 1000)
       .property('file', strategy.file)
-      .property('seed', String(report.seed))
       .property('interleavings', String(strategy.interleavings));
+    if (report.seed !== null) suite.property('seed', String(report.seed));
     if (strategy.error !== null) {
       suite
         .testCase()
@@ -59,10 +59,11 @@ function failureMessage(property: PropertyReport): string {
 }
 
 /** The console's counterexample block: case, timeline, units sold, why, replay command. */
-function failureBody(strategy: StrategyReport, property: PropertyReport, seed: number): string {
-  if (!property.counterexample) return `${failureMessage(property)}\nseed ${seed}`;
+function failureBody(strategy: StrategyReport, property: PropertyReport, seed: number | null): string {
+  const seedLine = seed === null ? '' : `seed ${seed}`;
+  if (!property.counterexample) return `${failureMessage(property)}\n${seedLine}`.trimEnd();
   const lines = counterexampleLines(strategy, property, property.counterexample, plain, 160, true);
-  return `${lines.join('\n')}\n  seed ${seed}`;
+  return `${lines.join('\n')}${seedLine ? `\n  ${seedLine}` : ''}`;
 }
 
 /** XML 1.0 cannot carry most control characters, even in CDATA; a trace may contain them. */

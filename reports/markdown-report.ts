@@ -22,7 +22,7 @@ export function toMarkdown(report: CheckReport): string {
   lines.push(`## oversold: ${report.passed ? '✅ no unexpected failures' : '❌ unexpected failures'}`);
   lines.push('');
   lines.push(
-    `${passed} passed, ${failed} failed${broken ? `, ${broken} could not be evaluated` : ''} · seed ${report.seed} · PostgreSQL ${text(report.database.serverVersion)} (${report.database.source})`,
+    `${passed} passed, ${failed} failed${broken ? `, ${broken} could not be evaluated` : ''}${report.seed === null ? '' : ` · seed ${report.seed}`} · PostgreSQL ${text(report.database.serverVersion)} (${report.database.source})`,
   );
   lines.push('');
   const properties = PROPERTY_NAMES.filter((name) =>

@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStrategy } from '../harness/check/check-strategy.ts';
+import { firstDivergence } from '../harness/check/trace-divergence.ts';
 import type { Lab } from '../harness/engine/lab.ts';
 import { runCase } from '../harness/engine/run-case.ts';
 import { Workspace } from '../harness/engine/workspace.ts';
@@ -110,6 +111,9 @@ describe('the strategy catalogue on PostgreSQL', () => {
       });
       expect(replayed.decisions.join(' ')).toBe(counterexample!.schedule);
       expect(evaluateProperty(property.name, replayed.facts).holds).toBe(false);
+      // The same run, event for event (call sites aside), and the same units sold.
+      expect(firstDivergence(counterexample!.trace, replayed.trace)).toBeNull();
+      expect(replayed.facts.measurement.stock).toEqual(counterexample!.stock);
     }
   });
 });

@@ -64,7 +64,8 @@ export interface StrategyReport {
 
 export interface CheckReport {
   readonly passed: boolean;
-  readonly seed: number;
+  /** fast-check's seed; null for a replay, which draws nothing. */
+  readonly seed: number | null;
   readonly database: { readonly source: DatabaseSource; readonly serverVersion: string };
   readonly strategies: readonly StrategyReport[];
 }

@@ -6,6 +6,7 @@ import { ScheduleError, StrategyError } from '../engine/errors.ts';
 import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
 import { Lab } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
+import type { TraceEvent } from '../engine/trace.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { findScenario } from '../scenarios/scenario-registry.ts';
@@ -14,6 +15,7 @@ import { loadStrategy } from '../strategy/load-strategy.ts';
 import { counterexampleOf } from './counterexample.ts';
 import type { CheckReport, PropertyReport } from './report-model.ts';
 import { loadFailure } from './run-check.ts';
+import { describeEvent, firstDivergence } from './trace-divergence.ts';
 
 export interface RunReplayOptions {
   readonly file: string;
@@ -28,12 +30,16 @@ export interface RunReplayOptions {
   readonly timeoutMs: number;
   /** Run each buyer's code in a child process of its own, as `check --isolate` does. */
   readonly isolate?: boolean;
+  /** The trace a check recorded for this case and schedule (`--compare`): the run must repeat it. */
+  readonly recorded?: readonly TraceEvent[];
 }
 
 export interface ReplayResult {
   readonly report: CheckReport;
   /** The run, when the strategy could be evaluated. */
   readonly run: CaseRun | null;
+  /** What ran before the schedule could not be followed, for the timeline of a diverged replay. */
+  readonly partialTrace?: readonly TraceEvent[];
 }
 
 /** `oversold replay`: one interleaving, exactly as the schedule says. */
@@ -46,7 +52,7 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
     return {
       report: {
         passed: false,
-        seed: 0,
+        seed: null,
         database: about,
         strategies: [loadFailure(loaded.file, loaded.error.message)],
       },
@@ -77,13 +83,29 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
         `the run ended after ${run.decisions.length} decisions but --schedule lists ${options.schedule.length}: drop the extra entries`,
       );
     }
+    const divergence = options.recorded ? firstDivergence(options.recorded, run.trace) : null;
+    if (divergence) {
+      throw new ScheduleError(
+        `the replay diverged from the recorded run at event ${divergence.event}: recorded ${describeEvent(divergence.recorded)}; replayed ${describeEvent(divergence.replayed)}`,
+      );
+    }
   } catch (error) {
     if (!(error instanceof StrategyError) && !(error instanceof Error && error.name === 'StatementError'))
       throw error;
-    const failure = loadFailure(strategy.file, `${strategy.file}: ${(error as Error).message}`);
+    const message =
+      error instanceof DivergedScheduleError ? divergedMessage(error) : (error as Error).message;
+    const failure = loadFailure(strategy.file, `${strategy.file}: ${message}`);
     return {
-      report: { passed: false, seed: 0, database: about, strategies: [{ ...failure, name: strategy.name }] },
+      report: {
+        passed: false,
+        seed: null,
+        database: about,
+        strategies: [{ ...failure, name: strategy.name }],
+      },
       run: null,
+      ...(error instanceof ScheduleError && error.partialTrace.length > 0
+        ? { partialTrace: error.partialTrace }
+        : {}),
     };
   }
   const properties: PropertyReport[] = options.properties.map((name) => {
@@ -102,7 +124,7 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
   return {
     report: {
       passed,
-      seed: 0,
+      seed: null,
       database: about,
       strategies: [
         {
@@ -135,11 +157,30 @@ function replayChooser(schedule: readonly number[]) {
   return (index: number, ready: readonly number[]): number => {
     const id = schedule[index];
     if (id === undefined) return ready[0]!;
-    if (!ready.includes(id)) {
-      throw new ScheduleError(
-        `--schedule entry ${index + 1} releases buyer ${id}, but only buyer ${ready.join(', ')} can move at that point: check the schedule string`,
-      );
-    }
+    if (!ready.includes(id)) throw new DivergedScheduleError(index, id, ready);
     return id;
   };
+}
+
+/** The schedule cannot be followed: the engine adds what each buyer was doing. */
+class DivergedScheduleError extends ScheduleError {
+  readonly decision: number;
+  readonly id: number;
+  readonly ready: readonly number[];
+  constructor(index: number, id: number, ready: readonly number[]) {
+    super(`--schedule entry ${index + 1} releases buyer ${id}, but only buyer ${ready.join(', ')} can move`);
+    this.decision = index + 1;
+    this.id = id;
+    this.ready = ready;
+  }
+}
+
+/**
+ * If the schedule came from a counterexample, the run went differently from
+ * the recorded one before this decision: say so, and what the buyer was doing,
+ * rather than blame the schedule string.
+ */
+function divergedMessage(error: DivergedScheduleError): string {
+  const state = error.buyerStates[error.id] ?? 'cannot move';
+  return `the replay diverged at decision ${error.decision}: --schedule releases buyer ${error.id} there, but here buyer ${error.id} ${state} and only buyer ${error.ready.join(', ')} can move; if the schedule came from a counterexample, this run went differently from the recorded one before that point (its timeline so far is printed above), otherwise check the schedule string`;
 }

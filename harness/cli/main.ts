@@ -5,6 +5,7 @@ import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-nam
 import { formatCheckReport } from '../../reports/console-report.ts';
 import { type ReportFiles, writeReportFiles } from '../../reports/report-files.ts';
 import { renderTimeline } from '../../reports/timeline.ts';
+import { recordedTrace } from '../check/recorded-trace.ts';
 import { type CheckReport, exitCodeOf } from '../check/report-model.ts';
 import { runCheck } from '../check/run-check.ts';
 import { runReplay } from '../check/run-replay.ts';
@@ -181,9 +182,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         'the whole case as JSON, for scenarios with several stocks (inventory, your own schema)',
         parseCaseJson,
       )
-      .option('--isolate', "run each buyer's code in a child process of its own (as check --isolate)"),
+      .option('--isolate', "run each buyer's code in a child process of its own (as check --isolate)")
+      .option(
+        '--compare <report.json>',
+        "compare the run with the counterexample recorded in a check's JSON report; say where it first differs",
+      ),
   ).action(async (file: string, options: Record<string, unknown>, command: Command) => {
     const opts = options as unknown as CommonOptions & {
+      compare?: string;
       schedule: number[];
       capacity?: number;
       buyers?: number;
@@ -213,7 +219,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         );
       }
     }
-    const { report, run } = await runReplay({
+    const recorded = opts.compare ? await recordedTrace(opts.compare, file, opts.schedule) : undefined;
+    const { report, run, partialTrace } = await runReplay({
       file,
       schedule: opts.schedule,
       capacity: opts.capacity ?? 0,
@@ -224,8 +231,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       properties: opts.properties ?? [...PROPERTY_NAMES],
       timeoutMs: opts.timeout,
       ...(opts.isolate ? { isolate: true } : {}),
+      ...(recorded ? { recorded } : {}),
     });
-    if (run) {
+    if (partialTrace) {
+      const buyers = [...new Set(partialTrace.map((event) => event.buyer))].sort((a, b) => a - b);
+      io.out(`${report.strategies[0]?.name}: the run up to where the schedule could not be followed`);
+      io.out('');
+      for (const line of renderTimeline(partialTrace, buyers, io.width)) io.out(line);
+      io.out('');
+    }
+    // A failing property prints its counterexample, timeline included: print the timeline only once.
+    const failing = report.strategies.some((strategy) =>
+      strategy.properties.some((property) => !property.passed),
+    );
+    if (run && !failing) {
       const buyers = run.kase.buyers.map((buyer) => buyer.id);
       io.out(`${report.strategies[0]?.name}: schedule "${run.decisions.join(' ')}"`);
       io.out('');

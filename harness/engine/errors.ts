@@ -1,3 +1,5 @@
+import type { TraceEvent } from './trace.ts';
+
 /**
  * Errors that end the evaluation of a strategy (exit status 2), as opposed to
  * a property failing (exit status 1). Callers branch on `code`.
@@ -46,6 +48,10 @@ export class StrategyLoadError extends StrategyError {
 
 /** A replayed schedule names a buyer that cannot move at that point. */
 export class ScheduleError extends StrategyError {
+  /** What the run did before the schedule could not be followed (set by the engine). */
+  partialTrace: TraceEvent[] = [];
+  /** Each buyer's state at that point, in words: `blocked by buyer 1 (UPDATE …)`, `finished`. */
+  buyerStates: Record<number, string> = {};
   constructor(message: string) {
     super('SCHEDULE_INVALID', message);
     this.name = 'ScheduleError';

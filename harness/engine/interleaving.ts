@@ -2,7 +2,7 @@ import { buyerDb, type Step } from './buyer-gate.ts';
 import { type BuyerPlan, BuyerRun } from './buyer-run.ts';
 import type { ControlSession } from './control-session.ts';
 import { type Deferred, deferred } from './deferred.ts';
-import { ConnectionLostError, HangError, StrategyMistakeError } from './errors.ts';
+import { ConnectionLostError, HangError, ScheduleError, StrategyMistakeError } from './errors.ts';
 import { badReturnMessage, hangError, openTransactionError, stuckError } from './interleaving-diagnosis.ts';
 import { type QueryResult, StatementError } from './sql-session.ts';
 import { type BuyerOutcome, boundText, oneLine, type TraceEvent } from './trace.ts';
@@ -107,6 +107,10 @@ class Interleaving {
       return { trace: this.#trace, outcomes: result, decisions };
     } catch (error) {
       this.#abort();
+      if (error instanceof ScheduleError) {
+        error.partialTrace = [...this.#trace];
+        for (const run of this.#runs) error.buyerStates[run.id] = describeState(run);
+      }
       throw error;
     }
   }
@@ -426,6 +430,21 @@ class Interleaving {
 }
 
 const QUERY_CANCELED = '57014';
+
+function describeState(run: BuyerRun): string {
+  switch (run.state) {
+    case 'blocked':
+      return `is blocked by buyer ${run.blockedBy.join(', ')} (${run.sql ?? ''})`;
+    case 'finished':
+      return 'has finished';
+    case 'parked':
+      return 'is parked at a barrier';
+    case 'ready':
+      return 'is ready';
+    default:
+      return 'is still running';
+  }
+}
 
 function deadlockError(victim: number, cycle: readonly number[]): StatementError {
   return new StatementError('deadlock detected', '40P01', {
