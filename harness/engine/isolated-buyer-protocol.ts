@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import type { Step } from './buyer-gate.ts';
 import type { QueryResult } from './sql-session.ts';
+import { MESSAGE_LIMIT } from './trace.ts';
 
 /** What a strategy's module declares, in a form that crosses a process boundary. */
 export interface StrategyMetadata {
@@ -38,11 +39,8 @@ export type ChildMessage =
 /** The child's end of the channel: the fd of the fourth stdio entry. */
 export const CHANNEL_FD = 3;
 
-/** Longest text (error message, returned value) kept of what a child reports. */
-export const MAX_TEXT = 4096;
-
-/** What the harness keeps of a text from a child: room for the child's own "… (N more characters cut)". */
-export const MAX_RECEIVED_TEXT = MAX_TEXT + 64;
+/** Longest text (error message, returned value) kept of what a child reports: what a report keeps. */
+export const MAX_TEXT = MESSAGE_LIMIT;
 
 /**
  * Largest frame the harness reads from a child. The child bounds its own
@@ -52,10 +50,15 @@ export const MAX_RECEIVED_TEXT = MAX_TEXT + 64;
  */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
-/** Keeps the first `max` characters, saying how many were cut. */
+/**
+ * Keeps the start of a text, saying how many characters were cut, in at most
+ * `max` characters in all: bounding it again at the same limit (as the engine
+ * does with every message) then keeps it whole, and the count stays true.
+ */
 export function boundText(text: string, max = MAX_TEXT): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+  const kept = Math.max(max - 48, 0);
+  return `${text.slice(0, kept)}… (${text.length - kept} more characters cut)`;
 }
 
 /** Writes one message as a length-prefixed V8 serialization (what `serialization: 'advanced'` sends). */

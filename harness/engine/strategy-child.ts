@@ -7,7 +7,6 @@ import {
   boundText,
   type ChildMessage,
   type FrameError,
-  MAX_RECEIVED_TEXT,
   type ParentMessage,
   readFrames,
   type StrategyMetadata,
@@ -119,12 +118,7 @@ export class StrategyChild {
             child.#send({ type: 'load', file });
           } else if (message.type === 'loaded') resolve(message.metadata);
           else if (message.type === 'load-error') {
-            reject(
-              new StrategyLoadError(
-                file,
-                boundText(message.message, MAX_RECEIVED_TEXT).replace(`${file}: `, ''),
-              ),
-            );
+            reject(new StrategyLoadError(file, boundText(message.message).replace(`${file}: `, '')));
           }
         };
         spawned.once('exit', () =>
@@ -249,12 +243,10 @@ export class StrategyChild {
     } else if (message.type === 'done') {
       this.#current = null;
       if (message.ok)
-        current.resolve(
-          typeof message.value === 'string' ? boundText(message.value, MAX_RECEIVED_TEXT) : message.value,
-        );
+        current.resolve(typeof message.value === 'string' ? boundText(message.value) : message.value);
       else {
         // The child bounds its texts; bound them again in case strategy code wrote the frame.
-        const error = new Error(boundText(String(message.error.message), MAX_RECEIVED_TEXT)) as Error & {
+        const error = new Error(boundText(String(message.error.message))) as Error & {
           code?: string;
         };
         if (message.error.code) error.code = boundText(String(message.error.code), 64);
