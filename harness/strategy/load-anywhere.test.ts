@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadStrategy } from './load-strategy.ts';
+import { findStrategyFiles, loadStrategy } from './load-strategy.ts';
 
 // Strategies written into a temp dir (no package.json above it), so each
 // folder's own package.json, or none, decides how Node would treat the file.
@@ -89,6 +89,36 @@ describe('a strategy loads wherever it is', () => {
     const loaded = await loadStrategy(path);
     if ('error' in loaded) throw loaded.error;
     expect(loaded.strategy.name).toBe('siblings-javascript');
+  });
+
+  it('loads a TypeScript scenario module the strategy names, outside an ES-module package', async () => {
+    await write(
+      'scenario/shop.scenario.ts',
+      `interface Seeded { products: readonly { productId: number; stock: number }[] }
+module.exports = {
+  schema: 'CREATE TABLE sales (product_id int, buyer_id int, quantity int)',
+  async seed(db: { query(text: string): Promise<unknown> }, _context: Seeded): Promise<void> {
+    await db.query('DELETE FROM sales');
+  },
+  unitsSold: 'SELECT product_id AS product, buyer_id AS buyer, sum(quantity) AS units FROM sales GROUP BY 1, 2',
+};
+`,
+    );
+    const path = await write(
+      'scenario/buy.ts',
+      "export default { scenario: './shop.scenario.ts', async purchase(): Promise<string> { return 'purchased'; } };\n",
+    );
+    const loaded = await loadStrategy(path);
+    if ('error' in loaded) throw loaded.error;
+    expect(loaded.strategy.scenario).toBe(join(work, 'scenario/shop.scenario.ts'));
+  });
+
+  it('finds .cts and .cjs strategies in a folder, but not tests or declarations', async () => {
+    for (const file of ['a.cts', 'b.cjs', 'c.test.cjs', 'd.d.cts', 'e.ts', 'f.txt']) {
+      await write(`found/${file}`, '');
+    }
+    const files = await findStrategyFiles([join(work, 'found')]);
+    expect(files).toEqual(['a.cts', 'b.cjs', 'e.ts'].map((file) => join(work, 'found', file)));
   });
 });
 
