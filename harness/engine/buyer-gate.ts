@@ -1,3 +1,4 @@
+import { findSourceMap } from 'node:module';
 import { type Deferred, deferred } from './deferred.ts';
 import type { QueryResult } from './sql-session.ts';
 
@@ -148,10 +149,23 @@ function callSite(): string | undefined {
   const stack = new Error().stack?.split('\n').slice(2) ?? [];
   for (const frame of stack) {
     if (harnessFile.test(frame)) continue;
-    const match = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame.trim());
-    if (match) return `${relativePath(match[1]!)}:${match[2]}`;
+    const match = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?$/.exec(frame.trim());
+    if (match)
+      return `${relativePath(match[1]!)}:${originalLine(match[1]!, Number(match[2]), Number(match[3]))}`;
   }
   return undefined;
+}
+
+/**
+ * Node maps stack lines through source maps itself unless a host (vitest)
+ * replaced Error.prepareStackTrace: then map the frame here, so that a
+ * strategy's call site names its own line, not the transpiled one.
+ */
+function originalLine(file: string, line: number, column: number): number {
+  if (typeof Error.prepareStackTrace !== 'function') return line;
+  const map = findSourceMap(file);
+  const entry = map?.findEntry(line - 1, column - 1);
+  return entry && 'originalLine' in entry ? entry.originalLine + 1 : line;
 }
 
 function relativePath(file: string): string {

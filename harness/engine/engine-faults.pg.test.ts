@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
 import { load, openWorkspace, runSchedule, twoBuyers } from '../../test/support/run-schedule.ts';
@@ -17,6 +18,16 @@ afterAll(async () => {
 const fixture = (name: string) => `test/fixtures/engine/${name}`;
 
 describe('what the engine says when a strategy or the server misbehaves', () => {
+  it("names the strategy's own line for each statement (regression: read `file.ts:1` under vitest)", async () => {
+    const file = 'strategies/naive-read-modify-write.ts';
+    const firstQuery =
+      (await readFile(file, 'utf8')).split('\n').findIndex((line) => line.includes('db.query')) + 1;
+    const strategy = await load(file);
+    await using workspace = await openWorkspace(lab, strategy);
+    const run = await runSchedule(workspace, strategy, twoBuyers(), []);
+    expect(run.trace[0]).toMatchObject({ event: 'sent', at: `${file}:${firstQuery}` });
+  });
+
   it('reports `throw null` as a throw (regression: it read "purchase() returned nothing")', async () => {
     const strategy = await load(fixture('throws-null.ts'));
     await using workspace = await openWorkspace(lab, strategy);

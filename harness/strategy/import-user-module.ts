@@ -81,6 +81,9 @@ async function registerTsx(): Promise<UrlImport> {
     );
   }
   const [esm, cjs] = apis;
+  // tsx maps lines back through inline source maps only where Node applies
+  // them; without this a call site in a strategy reads `buy.ts:1` (seen under vitest).
+  process.setSourceMapsEnabled(true);
   cjs.register({ namespace });
   const scoped = esm.register({ namespace });
   // The module is its own parent: tsx maps `x.js` to a sibling `x.ts` when the
