@@ -286,25 +286,6 @@ describe('bad input: exit 2, one clear line, nothing left behind', () => {
     expect(child.stderr).toMatch(message);
     expect(child.stdout).toBe('');
   });
-
-  it('replays with a schedule naming a blocked buyer: exit 2 and the reason', async () => {
-    const child = await runCli([
-      'replay',
-      'strategies/select-for-update.ts',
-      '--schedule',
-      '1 1 2 2 2',
-      '--capacity',
-      '1',
-      '--buyers',
-      '2',
-      '--database-url',
-      url,
-    ]);
-    expect(child.code).toBe(2);
-    expect(child.stdout).toMatch(
-      /--schedule entry 5 releases buyer 2, but only buyer 1 can move at that point/,
-    );
-  });
 });
 
 describe('--isolate: buyer code in child processes', () => {
