@@ -50,7 +50,11 @@ export async function checkStrategy(
   if (!scenario) throw new Error(`unknown scenario ${strategy.scenario}`);
   let workspace: Workspace | undefined;
   const runs = new Map<string, CaseRun>();
-  const isolated = options.isolate ? new IsolatedBuyers(strategy.file) : undefined;
+  const isolated = options.isolate
+    ? new IsolatedBuyers(strategy.file, { timeoutMs: options.timeoutMs })
+    : undefined;
+  // Under --isolate, setup() runs in a child of its own too.
+  const runnable = isolatedStrategy(strategy, isolated);
   try {
     workspace = await Workspace.open(lab, strategy.name, scenario);
     await installStrategySql(workspace, strategy, scenario);
@@ -65,7 +69,7 @@ export async function checkStrategy(
       try {
         result = await runCase({
           workspace: workspace!,
-          strategy,
+          strategy: runnable,
           scenario,
           kase,
           choose: chooserFromChoices(choices),
@@ -151,6 +155,15 @@ export async function checkStrategy(
     await isolated?.close();
     await workspace?.close();
   }
+}
+
+/** The strategy as run under --isolate: setup() goes to its own child process. */
+export function isolatedStrategy(
+  strategy: LoadedStrategy,
+  isolated: IsolatedBuyers | undefined,
+): LoadedStrategy {
+  if (!isolated || !strategy.setup) return strategy;
+  return { ...strategy, setup: (db, context) => isolated.setup(db, context as Record<string, unknown>) };
 }
 
 /** A PostgreSQL error from the harness's own statements (setup(), seeding) also ends the strategy. */

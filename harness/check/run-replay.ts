@@ -12,6 +12,8 @@ import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { findScenario } from '../scenarios/scenario-registry.ts';
 import { installStrategySql } from '../strategy/install-strategy-sql.ts';
 import { loadStrategy } from '../strategy/load-strategy.ts';
+import { loadStrategyIsolated } from '../strategy/load-strategy-isolated.ts';
+import { isolatedStrategy } from './check-strategy.ts';
 import { counterexampleOf } from './counterexample.ts';
 import type { CheckReport, PropertyReport } from './report-model.ts';
 import { loadFailure } from './run-check.ts';
@@ -44,7 +46,9 @@ export interface ReplayResult {
 
 /** `oversold replay`: one interleaving, exactly as the schedule says. */
 export async function runReplay(options: RunReplayOptions): Promise<ReplayResult> {
-  const loaded = await loadStrategy(options.file);
+  const loaded = options.isolate
+    ? await loadStrategyIsolated(options.file, { timeoutMs: options.timeoutMs })
+    : await loadStrategy(options.file);
   await using database = await startDatabase(options.database);
   await using lab = await Lab.open(database, pgConnector);
   const about = { source: database.source, serverVersion: lab.info.serverVersion };
@@ -64,14 +68,14 @@ export async function runReplay(options: RunReplayOptions): Promise<ReplayResult
   const kase = options.case === undefined ? scenario.replayCase(options) : parseCase(scenario, options.case);
   const started = performance.now();
   await using workspace = await Workspace.open(lab, strategy.name, scenario);
-  await using isolated = new IsolatedBuyers(strategy.file);
+  await using isolated = new IsolatedBuyers(strategy.file, { timeoutMs: options.timeoutMs });
   let run: CaseRun;
   try {
     await installStrategySql(workspace, strategy, scenario);
     if (options.isolate) await isolated.prepare(kase.buyers.map((buyer) => buyer.id));
     run = await runCase({
       workspace,
-      strategy,
+      strategy: isolatedStrategy(strategy, options.isolate ? isolated : undefined),
       scenario,
       kase,
       choose: replayChooser(options.schedule),
