@@ -1,11 +1,15 @@
 import type { CaseRanges } from '../../properties/case-arbitrary.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import { pgConnector } from '../database/pg-connector.ts';
+import { redactUrl } from '../database/redact-url.ts';
 import { type DatabaseChoice, startDatabase } from '../database/start-database.ts';
 import { Lab } from '../engine/lab.ts';
-import { findStrategyFiles, loadStrategy } from '../strategy/load-strategy.ts';
-import { checkStrategy } from './check-strategy.ts';
+import { findStrategyFiles } from '../strategy/load-strategy.ts';
+import { failedReport, identityOfFile } from './failed-report.ts';
 import type { CheckReport, StrategyReport } from './report-model.ts';
+import { DEFAULT_MEMORY_LIMIT_MB, superviseCheck } from './supervise-check.ts';
+
+export { loadFailure } from './failed-report.ts';
 
 export interface RunCheckOptions {
   readonly paths: readonly string[];
@@ -16,34 +20,45 @@ export interface RunCheckOptions {
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
   readonly isolate?: boolean;
+  /** Heap limit of each strategy's worker thread, in MB (1024 by default). */
+  readonly memoryLimitMb?: number;
   readonly onStrategy?: (file: string, index: number, total: number) => void;
   readonly onInterleaving?: () => void;
 }
 
-/** `oversold check`: every strategy under the paths, on one PostgreSQL. */
+/**
+ * `oversold check`: every strategy under the paths, on one PostgreSQL. Each
+ * strategy is checked in a worker thread of its own (supervise-check.ts), so
+ * nothing its code does ends, hangs or crashes this thread; each report is
+ * kept as it arrives, and when the server stops answering the strategies not
+ * yet checked are reported as not checked.
+ */
 export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   const files = await findStrategyFiles(options.paths);
   await using database = await startDatabase(options.database);
   await using lab = await Lab.open(database, pgConnector);
   const strategies: StrategyReport[] = [];
+  let unreachable: string | null = null;
   for (const [index, file] of files.entries()) {
     options.onStrategy?.(file, index, files.length);
-    const loaded = await loadStrategy(file);
-    if ('error' in loaded) {
-      strategies.push(loadFailure(loaded.file, loaded.error.message));
+    if (unreachable !== null) {
+      strategies.push(failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`));
       continue;
     }
-    strategies.push(
-      await checkStrategy(lab, loaded.strategy, {
-        runs: options.runs,
-        seed: options.seed,
-        ranges: options.ranges,
-        properties: options.properties,
-        timeoutMs: options.timeoutMs,
-        ...(options.isolate ? { isolate: true } : {}),
-        ...(options.onInterleaving ? { onInterleaving: options.onInterleaving } : {}),
-      }),
-    );
+    const report = await superviseCheck(lab, {
+      path: file,
+      schemaSerial: index + 1,
+      runs: options.runs,
+      seed: options.seed,
+      ranges: options.ranges,
+      properties: options.properties,
+      timeoutMs: options.timeoutMs,
+      isolate: options.isolate ?? false,
+      memoryLimitMb: options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
+      ...(options.onInterleaving ? { onInterleaving: options.onInterleaving } : {}),
+    });
+    strategies.push(report);
+    if (report.error !== null) unreachable = await serverProblem(lab, options.timeoutMs);
   }
   return {
     passed: strategies.length > 0 && strategies.every((strategy) => strategy.passed),
@@ -53,16 +68,28 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   };
 }
 
-export function loadFailure(file: string, message: string): StrategyReport {
-  return {
-    name: file.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, ''),
-    file,
-    description: null,
-    scenario: 'tickets',
-    passed: false,
-    error: message,
-    interleavings: 0,
-    durationMs: 0,
-    properties: [],
-  };
+/** After a failed strategy: null when the server still answers, else why it does not. */
+async function serverProblem(lab: Lab, timeoutMs: number): Promise<string | null> {
+  const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  let timer: NodeJS.Timeout | undefined;
+  const probe = (async () => {
+    const session = await lab.connector.connect({ applicationName: 'oversold probe' });
+    try {
+      await session.query('SELECT 1');
+    } finally {
+      await session.close();
+    }
+  })();
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([probe, deadline]);
+    return null;
+  } catch (error) {
+    probe.catch(() => {});
+    return `PostgreSQL at ${redactUrl(lab.connector.url)} stopped answering (${reason(error)}): check the server and run again`;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,0 +1,69 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { pgConnector } from '../database/pg-connector.ts';
+import { boundText } from '../engine/isolated-buyer-protocol.ts';
+import type { SqlConnector } from '../engine/sql-session.ts';
+import { loadStrategy } from '../strategy/load-strategy.ts';
+import { AttachedLab } from './attached-lab.ts';
+import { checkStrategy } from './check-strategy.ts';
+import { loadFailure } from './failed-report.ts';
+import { guardedStrategy, inStrategyScope, installGuards } from './worker-guards.ts';
+import { type CheckWorkerData, HEARTBEAT_MS, type WorkerMessage } from './worker-protocol.ts';
+
+// One strategy's check, in a worker thread the main thread supervises
+// (supervise-check.ts): whatever the strategy's code does here, exit, throw
+// from a timer, loop or run out of memory, the main thread reports it and goes on.
+const data = workerData as CheckWorkerData;
+const port = parentPort;
+if (!port) throw new Error('check-worker.ts runs as a worker thread: start it through superviseCheck()');
+const post = (message: WorkerMessage): void => port.postMessage(message);
+
+// A busy loop in the strategy's code stops these; the main thread notices.
+// Kept referenced: a top-level await that never settles must look like a hang (the
+// watchdog names it), not like a worker that ended without a word.
+setInterval(() => post({ type: 'heartbeat' }), HEARTBEAT_MS);
+installGuards(data.path, post);
+
+post({ type: 'loading' });
+const loaded = await inStrategyScope('top-level', null, () => loadStrategy(data.path));
+if ('error' in loaded) {
+  post({ type: 'report', report: loadFailure(loaded.file, loaded.error.message) });
+} else {
+  const { strategy } = loaded;
+  post({
+    type: 'loaded',
+    name: strategy.name,
+    file: strategy.file,
+    description: strategy.description ?? null,
+    scenario: strategy.scenario,
+  });
+  const lab = new AttachedLab(announcing(pgConnector(data.url)), data.labInfo, data.schemaSerial, (name) =>
+    post({ type: 'schema', name }),
+  );
+  try {
+    const report = await checkStrategy(lab.asLab(), guardedStrategy(strategy, post), {
+      runs: data.runs,
+      seed: data.seed,
+      ranges: data.ranges,
+      properties: data.properties,
+      timeoutMs: data.timeoutMs,
+      ...(data.isolate ? { isolate: true } : {}),
+      onInterleaving: () => post({ type: 'interleaving' }),
+    });
+    post({ type: 'report', report });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    post({ type: 'failed', message: boundText(message.replace(/\s*\n\s*/g, ' ').trim()) });
+  }
+}
+
+/** Tells the main thread every backend this worker opens, so that none outlives a worker that died. */
+function announcing(connector: SqlConnector): SqlConnector {
+  return {
+    url: connector.url,
+    async connect(options) {
+      const session = await connector.connect(options);
+      post({ type: 'backend', pid: session.pid });
+      return session;
+    },
+  };
+}
