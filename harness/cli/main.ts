@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import { formatCheckReport } from '../../reports/console-report.ts';
-import { type ReportFiles, writeReportFiles } from '../../reports/report-files.ts';
+import { preflightReportFiles, type ReportFiles, writeReportFiles } from '../../reports/report-files.ts';
 import { renderTimeline } from '../../reports/timeline.ts';
 import { recordedTrace } from '../check/recorded-trace.ts';
 import { type CheckReport, exitCodeOf } from '../check/report-model.ts';
@@ -116,7 +116,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         parseRange('--quantity', 1, 1_000_000),
         defaultCaseRanges.quantity,
       )
-      .option('--isolate', "run each buyer's code in a child process of its own (untrusted strategies)"),
+      .option('--isolate', "run each buyer's code in a child process of its own (untrusted strategies)")
+      .option(
+        '--max-memory <mb>',
+        "heap limit of the thread that checks each strategy, in MB (its code runs out of memory there, not in oversold's)",
+        parsePositive('--max-memory', 65_536),
+        1024,
+      ),
   ).action(async (paths: string[], options: CommonOptions & Record<string, never>) => {
     const opts = options as unknown as CommonOptions & {
       runs: number;
@@ -125,7 +131,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       buyers: { min: number; max: number };
       quantity: { min: number; max: number };
       isolate?: boolean;
+      maxMemory: number;
     };
+    await preflightReportFiles(reportFiles(opts));
     // The one place randomness enters: a fresh seed when none is given, always printed.
     const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31) | 0;
     const progress = progressBar(opts.runs);
@@ -140,6 +148,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         properties: opts.properties ?? [...PROPERTY_NAMES],
         timeoutMs: opts.timeout,
         ...(opts.isolate ? { isolate: true } : {}),
+        memoryLimitMb: opts.maxMemory,
         onStrategy: (file, index, total) => progress.strategy(file, index, total),
         onInterleaving: () => progress.tick(),
       });
