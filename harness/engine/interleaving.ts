@@ -8,10 +8,15 @@ import { type QueryResult, StatementError } from './sql-session.ts';
 import { type BuyerOutcome, boundText, oneLine, type TraceEvent } from './trace.ts';
 import { sameIds, unstableBuyers, waitCycle } from './wait-graph.ts';
 
+export type { Step } from './buyer-gate.ts';
 export type { BuyerPlan } from './buyer-run.ts';
 
-/** Picks the buyer released at decision `index` among the ready ones (ascending ids). */
-export type Chooser = (index: number, ready: readonly number[]) => number;
+/**
+ * Picks the buyer released at decision `index` among the ready ones (ascending ids).
+ * `steps[i]` is what releasing `ready[i]` would do: the step held at its gate,
+ * or null for a buyer parked at a barrier inside SQL (releasing it lets that statement go on).
+ */
+export type Chooser = (index: number, ready: readonly number[], steps: readonly (Step | null)[]) => number;
 
 export interface InterleavingOptions {
   readonly control: ControlSession;
@@ -94,6 +99,7 @@ class Interleaving {
         const id = choose(
           index,
           ready.map((run) => run.id),
+          ready.map((run) => (run.state === 'parked' ? null : run.gate.held)),
         );
         const chosen = ready.find((run) => run.id === id);
         if (!chosen) throw new Error(`the scheduler chose buyer ${id}, which is not ready`);
