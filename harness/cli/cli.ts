@@ -3,3 +3,4 @@ export { main } from './main.ts';
 
 import './bench-command.ts';
 import './list-command.ts';
+import '../explore/explore-command.ts';

@@ -1,0 +1,208 @@
+import { evaluateProperty } from '../../properties/properties.ts';
+import type { PropertyName } from '../../properties/property-names.ts';
+import { counterexampleOf } from '../check/counterexample.ts';
+import { failedReport } from '../check/failed-report.ts';
+import type { PropertyReport, StrategyReport } from '../check/report-model.ts';
+import { StrategyError, StrategyMistakeError } from '../engine/errors.ts';
+import type { Lab } from '../engine/lab.ts';
+import { type CaseRun, runCase } from '../engine/run-case.ts';
+import { Workspace } from '../engine/workspace.ts';
+import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
+import { installStrategySql } from '../strategy/install-strategy-sql.ts';
+import type { LoadedStrategy } from '../strategy/strategy.ts';
+import { outcomeSignature } from './outcome-signature.ts';
+import { type SearchEnd, search } from './search.ts';
+
+export interface ExploreSettings {
+  readonly properties: readonly PropertyName[];
+  readonly timeoutMs: number;
+  /** Most preemptions per interleaving; null: every interleaving. */
+  readonly preemptionBound: number | null;
+  readonly maxInterleavings: number | null;
+  readonly timeLimitMs: number | null;
+  /** false: brute force, every interleaving of every step (`--no-reduction`). */
+  readonly reduction: boolean;
+  /** Treat buyers with equal requests as interchangeable (`--symmetry`). */
+  readonly symmetry: boolean;
+  /** Parallel workspaces exploring disjoint subtrees. */
+  readonly jobs: number;
+  readonly now?: () => number;
+  readonly onInterleaving?: () => void;
+}
+
+/** How an exploration ended and what it covered. */
+export interface Exploration {
+  /**
+   * `exhausted`: every interleaving of this case was run or shown equivalent to one run.
+   * `preemption-bound`, `max-interleavings`, `time-limit`: stopped by that bound or limit.
+   * `counterexamples`: every property failed, and no interleaving left could fail with fewer preemptions.
+   */
+  readonly status: 'exhausted' | 'preemption-bound' | 'max-interleavings' | 'time-limit' | 'counterexamples';
+  readonly interleavings: number;
+  /** Branches skipped as equivalent to one explored (each skips one interleaving or more). */
+  readonly pruned: number;
+  /** Branches skipped as the mirror image of one explored (interchangeable buyers). */
+  readonly symmetric: number;
+  /** Branches the preemption bound cut. */
+  readonly bounded: number;
+  readonly preemptionBound: number | null;
+  readonly reduction: boolean;
+  readonly symmetry: boolean;
+  /** Distinct outcomes reached: verdicts, units sold and each buyer's outcome. */
+  readonly outcomes: readonly string[];
+}
+
+export interface ExploreStrategyReport extends StrategyReport {
+  /** Null when the strategy could not be evaluated. */
+  readonly exploration: Exploration | null;
+}
+
+interface Failure {
+  readonly run: CaseRun;
+  readonly preemptions: number;
+  readonly why: string;
+}
+
+/** Explores every interleaving of one case for one strategy (see search.ts). */
+export async function exploreStrategy(
+  lab: Lab,
+  strategy: LoadedStrategy,
+  scenario: Scenario<ScenarioCase>,
+  kase: ScenarioCase,
+  settings: ExploreSettings,
+): Promise<ExploreStrategyReport> {
+  const now = settings.now ?? (() => performance.now());
+  const started = now();
+  const identity = {
+    name: strategy.name,
+    file: strategy.file,
+    description: strategy.description ?? null,
+    scenario: strategy.scenario,
+  };
+  const workspaces: Workspace[] = [];
+  const failures = new Map<PropertyName, Failure>();
+  const outcomes = new Set<string>();
+  let interleavings = 0;
+  try {
+    for (let job = 0; job < settings.jobs; job++) {
+      const workspace = await Workspace.open(lab, strategy.name, scenario);
+      workspaces.push(workspace);
+      await installStrategySql(workspace, strategy, scenario);
+    }
+    const result = await search({
+      reduction: settings.reduction,
+      interchangeable: settings.symmetry ? interchangeableBuyers(scenario, kase) : new Map(),
+      preemptionBound: settings.preemptionBound,
+      maxInterleavings: settings.maxInterleavings,
+      deadline: settings.timeLimitMs === null ? null : started + settings.timeLimitMs,
+      now,
+      enough: (preemptions) =>
+        settings.properties.every((name) => (failures.get(name)?.preemptions ?? Infinity) < preemptions),
+      jobs: workspaces.map((workspace) => async (follower) => {
+        const run = await runCase({
+          workspace,
+          strategy,
+          scenario,
+          kase,
+          choose: follower.choose,
+          timeoutMs: settings.timeoutMs,
+        });
+        interleavings += 1;
+        settings.onInterleaving?.();
+        const verdicts = settings.properties.map((name) => {
+          const verdict = evaluateProperty(name, run.facts);
+          if (!verdict.holds) {
+            const failure = { run, preemptions: follower.preemptions, why: verdict.why };
+            const best = failures.get(name);
+            if (!best || before(failure, best)) failures.set(name, failure);
+          }
+          return verdict.holds;
+        });
+        outcomes.add(outcomeSignature(run, settings.properties, verdicts));
+      }),
+    });
+    for (const workspace of workspaces) {
+      const tampered = await workspace.verifyHarness();
+      if (tampered) throw new StrategyMistakeError(tampered);
+    }
+    const properties: PropertyReport[] = settings.properties.map((name) => {
+      const failure = failures.get(name);
+      const expected = strategy.expect[name];
+      const passed = failure === undefined;
+      return {
+        name,
+        passed,
+        ...(expected !== undefined ? { expected } : {}),
+        asExpected: passed === (expected ?? true),
+        counterexample: failure ? counterexampleOf(strategy, scenario, failure.run, failure.why, 0) : null,
+      };
+    });
+    const exploration: Exploration = {
+      status: statusOf(result.end, result.bounded),
+      interleavings: result.interleavings,
+      pruned: result.pruned,
+      symmetric: result.symmetric,
+      bounded: result.bounded,
+      preemptionBound: settings.preemptionBound,
+      reduction: settings.reduction,
+      symmetry: settings.symmetry,
+      outcomes: [...outcomes].sort(),
+    };
+    return {
+      ...identity,
+      passed: properties.every((property) => property.asExpected),
+      error: null,
+      interleavings: result.interleavings,
+      durationMs: now() - started,
+      properties,
+      exploration,
+    };
+  } catch (error) {
+    if (!(error instanceof StrategyError) && !(error instanceof Error && error.name === 'StatementError'))
+      throw error;
+    const message = (error as Error).message.replace(/\s*\n\s*/g, ' ');
+    return {
+      ...failedReport(identity, `${strategy.file}: ${message}`, {
+        interleavings,
+        durationMs: now() - started,
+      }),
+      exploration: null,
+    };
+  } finally {
+    for (const workspace of workspaces) await workspace.close();
+  }
+}
+
+function statusOf(end: SearchEnd, bounded: number): Exploration['status'] {
+  if (end === 'enough') return 'counterexamples';
+  if (end === 'exhausted') return bounded > 0 ? 'preemption-bound' : 'exhausted';
+  return end;
+}
+
+/** Fewest preemptions first, then the earlier schedule: the same choice whatever order runs finished in. */
+function before(a: Failure, b: Failure): boolean {
+  if (a.preemptions !== b.preemptions) return a.preemptions < b.preemptions;
+  const left = a.run.decisions;
+  const right = b.run.decisions;
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    if (left[index] !== right[index]) return left[index]! < right[index]!;
+  }
+  return left.length < right.length;
+}
+
+/** Buyer id → its request without the buyer's own id: equal keys are interchangeable buyers. */
+export function interchangeableBuyers(
+  scenario: Scenario<ScenarioCase>,
+  kase: ScenarioCase,
+): Map<number, string> {
+  const keys = new Map<number, string>();
+  for (const { id } of kase.buyers) {
+    const request = scenario.request(kase, id);
+    const rest =
+      request !== null && typeof request === 'object'
+        ? Object.fromEntries(Object.entries(request).filter(([key]) => key !== 'buyerId'))
+        : request;
+    keys.set(id, JSON.stringify(rest));
+  }
+  return keys;
+}
