@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { pgConnector } from '../database/pg-connector.ts';
 import { boundText } from '../engine/isolated-buyer-protocol.ts';
 import type { SqlConnector } from '../engine/sql-session.ts';
@@ -7,27 +7,38 @@ import { AttachedLab } from './attached-lab.ts';
 import { checkStrategy } from './check-strategy.ts';
 import { loadFailure } from './failed-report.ts';
 import { guardedStrategy, inStrategyScope, installGuards } from './worker-guards.ts';
-import { type CheckWorkerData, HEARTBEAT_MS, type WorkerMessage } from './worker-protocol.ts';
+import {
+  type CheckWorkerData,
+  HEARTBEAT_MS,
+  type MainMessage,
+  type WorkerMessage,
+} from './worker-protocol.ts';
 
-// One strategy's check, in a worker thread the main thread supervises
-// (supervise-check.ts): whatever the strategy's code does here, exit, throw
-// from a timer, loop or run out of memory, the main thread reports it and goes on.
-const data = workerData as CheckWorkerData;
+// Strategies' checks, one at a time, in a worker thread the main thread
+// supervises (supervise-check.ts): whatever a strategy's code does here, exit,
+// throw from a timer, loop or run out of memory, the main thread reports it
+// and goes on. A thread whose check ended normally is given the next one.
 const port = parentPort;
-if (!port) throw new Error('check-worker.ts runs as a worker thread: start it through superviseCheck()');
+if (!port) throw new Error('check-worker.ts runs as a worker thread: start it through CheckWorkerThread');
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
 // A busy loop in the strategy's code stops these; the main thread notices.
 // Kept referenced: a top-level await that never settles must look like a hang (the
 // watchdog names it), not like a worker that ended without a word.
 setInterval(() => post({ type: 'heartbeat' }), HEARTBEAT_MS);
-installGuards(data.path, post);
+installGuards(post);
+let queue = Promise.resolve();
+port.on('message', (message: MainMessage) => {
+  queue = queue.then(() => checkOne(message.data));
+});
 
-post({ type: 'loading' });
-const loaded = await inStrategyScope('top-level', null, () => loadStrategy(data.path));
-if ('error' in loaded) {
-  post({ type: 'report', report: loadFailure(loaded.file, loaded.error.message) });
-} else {
+async function checkOne(data: CheckWorkerData): Promise<void> {
+  post({ type: 'loading' });
+  const loaded = await inStrategyScope(data.path, 'top-level', null, () => loadStrategy(data.path));
+  if ('error' in loaded) {
+    post({ type: 'report', report: loadFailure(loaded.file, loaded.error.message) });
+    return;
+  }
   const { strategy } = loaded;
   post({
     type: 'loaded',
@@ -40,7 +51,7 @@ if ('error' in loaded) {
     post({ type: 'schema', name }),
   );
   try {
-    const report = await checkStrategy(lab.asLab(), guardedStrategy(strategy, post), {
+    const report = await checkStrategy(lab.asLab(), guardedStrategy(strategy, data.path, post), {
       runs: data.runs,
       seed: data.seed,
       ranges: data.ranges,

@@ -47,7 +47,7 @@ async function check(args: string[], options: { embedded?: boolean } = {}): Prom
   const json = join(work, `report-${Math.random().toString(36).slice(2)}.json`);
   const started = performance.now();
   const result = await runCli(
-    ['check', ...args, '--runs', '5', '--json', json, ...(options.embedded ? [] : ['--database-url', url])],
+    ['check', '--runs', '5', ...args, '--json', json, ...(options.embedded ? [] : ['--database-url', url])],
     { OVERSOLD_TMPDIR: tmp, DATABASE_URL: '' },
   );
   const seconds = (performance.now() - started) / 1000;
@@ -113,6 +113,19 @@ describe('a strategy cannot end, crash or hang oversold check', () => {
     const next = run.report?.strategies.find((entry) => entry.name === 'safe-update');
     expect(next).toMatchObject({ passed: true, error: null });
     expect(Object.keys(next?.properties ?? {})).toHaveLength(4);
+    expect(run.leftovers).toEqual([]);
+  });
+
+  it("a timer left running that throws after its strategy's check blames that strategy, not the next one in the same thread", async () => {
+    const run = await check([hostile('throws-after-report'), hostile('safe-update'), '--runs', '20']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(errorOf(run, 'throws-after-report')).toMatch(
+      /threw outside its promise \(Error: thrown by a timer left running\).*\(after its check had reported\)$/,
+    );
+    expect(run.report?.strategies.find((entry) => entry.name === 'safe-update')).toMatchObject({
+      passed: true,
+      error: null,
+    });
     expect(run.leftovers).toEqual([]);
   });
 

@@ -5,9 +5,10 @@ import { redactUrl } from '../database/redact-url.ts';
 import { type DatabaseChoice, startDatabase } from '../database/start-database.ts';
 import { Lab } from '../engine/lab.ts';
 import { findStrategyFiles } from '../strategy/load-strategy.ts';
+import { CheckWorkerThread } from './check-worker-thread.ts';
 import { failedReport, identityOfFile } from './failed-report.ts';
 import type { CheckReport, StrategyReport } from './report-model.ts';
-import { DEFAULT_MEMORY_LIMIT_MB, superviseCheck } from './supervise-check.ts';
+import { DEFAULT_MEMORY_LIMIT_MB, type Disturbance, faultText, superviseCheck } from './supervise-check.ts';
 
 export { loadFailure } from './failed-report.ts';
 
@@ -38,27 +39,57 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   await using database = await startDatabase(options.database);
   await using lab = await Lab.open(database, pgConnector);
   const strategies: StrategyReport[] = [];
+  const memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
   let unreachable: string | null = null;
-  for (const [index, file] of files.entries()) {
-    options.onStrategy?.(file, index, files.length);
-    if (unreachable !== null) {
-      strategies.push(failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`));
-      continue;
+  let thread: CheckWorkerThread | undefined;
+  // A strategy's leftover code (a timer) that failed after its report blames it, not the next one.
+  const blame = (disturbance: Disturbance): void => {
+    const index = files.indexOf(disturbance.path);
+    const earlier = strategies[index];
+    if (earlier)
+      strategies[index] = { ...earlier, passed: false, error: `${disturbance.error} (after its check had reported)` };
+  };
+  try {
+    for (const [index, file] of files.entries()) {
+      options.onStrategy?.(file, index, files.length);
+      if (unreachable !== null) {
+        strategies.push(failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`));
+        continue;
+      }
+      let report: StrategyReport | undefined;
+      while (!report) {
+        for (const fault of thread?.idleFaults.splice(0) ?? []) {
+          if (fault.path !== null) blame({ path: fault.path, error: faultText(fault.path, fault) });
+        }
+        if (!thread || thread.ended) thread = new CheckWorkerThread(memoryLimitMb);
+        const supervised = await superviseCheck(lab, thread, {
+          path: file,
+          schemaSerial: index + 1,
+          runs: options.runs,
+          seed: options.seed,
+          ranges: options.ranges,
+          properties: options.properties,
+          timeoutMs: options.timeoutMs,
+          isolate: options.isolate ?? false,
+          ...(options.onInterleaving ? { onInterleaving: options.onInterleaving } : {}),
+        });
+        if ('disturbedBy' in supervised) {
+          // Checked again in a fresh thread, where nothing earlier runs.
+          blame(supervised.disturbedBy);
+          thread = undefined;
+          continue;
+        }
+        report = supervised.report;
+        if (!supervised.reusable) thread = undefined;
+      }
+      strategies.push(report);
+      if (report.error !== null) unreachable = await serverProblem(lab, options.timeoutMs);
     }
-    const report = await superviseCheck(lab, {
-      path: file,
-      schemaSerial: index + 1,
-      runs: options.runs,
-      seed: options.seed,
-      ranges: options.ranges,
-      properties: options.properties,
-      timeoutMs: options.timeoutMs,
-      isolate: options.isolate ?? false,
-      memoryLimitMb: options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
-      ...(options.onInterleaving ? { onInterleaving: options.onInterleaving } : {}),
-    });
-    strategies.push(report);
-    if (report.error !== null) unreachable = await serverProblem(lab, options.timeoutMs);
+    for (const fault of thread?.idleFaults.splice(0) ?? []) {
+      if (fault.path !== null) blame({ path: fault.path, error: faultText(fault.path, fault) });
+    }
+  } finally {
+    thread?.terminate();
   }
   return {
     passed: strategies.length > 0 && strategies.every((strategy) => strategy.passed),

@@ -4,6 +4,7 @@ import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
 import { PROPERTY_NAMES } from '../../properties/property-names.ts';
 import { openTestLab } from '../../test/support/test-lab.ts';
 import type { Lab } from '../engine/lab.ts';
+import { CheckWorkerThread } from './check-worker-thread.ts';
 import { superviseCheck } from './supervise-check.ts';
 
 // The supervisor against the run's PostgreSQL: after a worker ends abnormally,
@@ -28,7 +29,6 @@ const options = {
   properties: PROPERTY_NAMES,
   timeoutMs: 2000,
   isolate: false,
-  memoryLimitMb: 128,
 };
 
 /** Sessions in the lab's database other than this test's, and strategy schemas. */
@@ -52,11 +52,15 @@ describe('superviseCheck', () => {
     ['throws-in-timer', /threw outside its promise/],
     ['setup-hangs', /setup\(\) did not finish within 2000 ms/],
   ])('leaves no session and no schema after %s', async (name, expected) => {
-    const report = await superviseCheck(lab, {
+    const supervised = await superviseCheck(lab, new CheckWorkerThread(128), {
       ...options,
       path: `test/fixtures/hostile/${name}.ts`,
       schemaSerial: 1,
     });
+    if (!('report' in supervised))
+      throw new Error('a fresh thread cannot be disturbed by an earlier strategy');
+    const { report } = supervised;
+    expect(supervised.reusable).toBe(false);
     expect(report.error).toMatch(expected);
     expect(report.passed).toBe(false);
     expect(await leftovers()).toEqual([]);
@@ -64,7 +68,8 @@ describe('superviseCheck', () => {
 
   it('returns the worker report of a correct strategy, its interleavings counted in the main thread', async () => {
     let ticks = 0;
-    const report = await superviseCheck(lab, {
+    const thread = new CheckWorkerThread(128);
+    const supervised = await superviseCheck(lab, thread, {
       ...options,
       path: 'test/fixtures/hostile/safe-update.ts',
       schemaSerial: 2,
@@ -72,8 +77,14 @@ describe('superviseCheck', () => {
         ticks += 1;
       },
     });
+    if (!('report' in supervised))
+      throw new Error('a fresh thread cannot be disturbed by an earlier strategy');
+    const { report } = supervised;
+    expect(supervised.reusable).toBe(true);
     expect(report).toMatchObject({ name: 'safe-update', passed: true, error: null });
     expect(ticks).toBe(report.interleavings);
+    thread.terminate();
+    await thread.exited;
     expect(await leftovers()).toEqual([]);
   });
 });

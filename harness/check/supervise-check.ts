@@ -1,13 +1,11 @@
-import { Worker } from 'node:worker_threads';
 import { boundText } from '../engine/isolated-buyer-protocol.ts';
 import type { Lab } from '../engine/lab.ts';
+import type { CheckWorkerThread } from './check-worker-thread.ts';
 import { failedReport, identityOfFile, type StrategyIdentity } from './failed-report.ts';
 import type { StrategyReport } from './report-model.ts';
 import { type CheckWorkerData, HEARTBEAT_MS, type WorkerMessage } from './worker-protocol.ts';
 
 export interface SuperviseOptions extends Omit<CheckWorkerData, 'url' | 'labInfo'> {
-  /** Heap limit of the worker thread, in MB. */
-  readonly memoryLimitMb: number;
   readonly onInterleaving?: () => void;
   readonly now?: () => number;
 }
@@ -27,9 +25,22 @@ const BOOT_LIMIT_MS = 30_000;
  */
 const MIN_BUSY_LIMIT_MS = 1_000;
 
-const bootstrap = new URL('./check-worker.mjs', import.meta.url);
-
 type Phase = 'starting' | 'loading' | 'checking' | 'setup';
+
+/** Code left running by a strategy checked earlier in the same thread, and what it did. */
+export interface Disturbance {
+  readonly path: string;
+  readonly error: string;
+}
+
+/**
+ * The strategy's report (`reusable`: the thread ended its check normally and
+ * may check the next strategy), or, when code an earlier strategy left running
+ * ended the thread, that disturbance: check this strategy again elsewhere.
+ */
+export type Supervised =
+  | { readonly report: StrategyReport; readonly reusable: boolean }
+  | { readonly disturbedBy: Disturbance };
 
 /**
  * Checks one strategy in a worker thread and always comes back with its
@@ -39,15 +50,15 @@ type Phase = 'starting' | 'loading' | 'checking' | 'setup';
  * setup() within --timeout. After an abnormal end, the worker's database
  * sessions are terminated and its schema dropped.
  */
-export function superviseCheck(lab: Lab, options: SuperviseOptions): Promise<StrategyReport> {
+export function superviseCheck(
+  lab: Lab,
+  worker: CheckWorkerThread,
+  options: SuperviseOptions,
+): Promise<Supervised> {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const { memoryLimitMb, onInterleaving, now: _now, ...rest } = options;
-  const data: CheckWorkerData = { ...rest, url: lab.connector.url, labInfo: lab.info };
-  const worker = new Worker(bootstrap, {
-    workerData: data,
-    resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb },
-  });
+  const { onInterleaving, now: _now, ...rest } = options;
+  const { memoryLimitMb } = worker;
   let identity: StrategyIdentity = identityOfFile(options.path);
   let phase: Phase = 'starting';
   let phaseSince = started;
@@ -55,6 +66,7 @@ export function superviseCheck(lab: Lab, options: SuperviseOptions): Promise<Str
   let interleavings = 0;
   let report: StrategyReport | undefined;
   let problem: string | undefined;
+  let disturbedBy: Disturbance | undefined;
   const backends = new Set<number>();
   const schemas = new Set<string>();
   const timeout = options.timeoutMs;
@@ -62,19 +74,20 @@ export function superviseCheck(lab: Lab, options: SuperviseOptions): Promise<Str
 
   const stop = (why: string): void => {
     problem ??= why;
-    void worker.terminate();
+    worker.terminate();
   };
   const enter = (next: Phase): void => {
     phase = next;
     phaseSince = now();
   };
-  worker.on('message', (message: WorkerMessage) => {
+  const onMessage = (message: WorkerMessage): void => {
     lastBeat = now();
     switch (message.type) {
       case 'heartbeat':
         return;
       case 'loading':
-        return enter('loading');
+        enter('loading');
+        return;
       case 'loaded':
         identity = {
           name: message.name,
@@ -82,11 +95,14 @@ export function superviseCheck(lab: Lab, options: SuperviseOptions): Promise<Str
           description: message.description,
           scenario: message.scenario,
         };
-        return enter('checking');
+        enter('checking');
+        return;
       case 'setup':
-        return enter('setup');
+        enter('setup');
+        return;
       case 'setup-done':
-        return enter('checking');
+        enter('checking');
+        return;
       case 'schema':
         schemas.add(message.name);
         return;
@@ -99,21 +115,30 @@ export function superviseCheck(lab: Lab, options: SuperviseOptions): Promise<Str
         return;
       case 'report':
         report = message.report;
-        void worker.terminate();
+        // A healthy thread waits for the next strategy.
+        if (problem === undefined) finish({ report, reusable: true });
         return;
       case 'failed':
-        return stop(`${identity.file}: the check stopped: ${message.message}`);
+        stop(`${identity.file}: the check stopped: ${message.message}`);
+        return;
       case 'fault':
-        return stop(faultText(identity.file, message));
+        if (message.path !== null && message.path !== options.path) {
+          // Code that an earlier strategy of this thread left running (a timer).
+          disturbedBy = { path: message.path, error: faultText(identityOfFile(message.path).file, message) };
+          stop(`${identity.file}: interrupted by code ${message.path} left running`);
+        } else {
+          stop(faultText(identity.file, message));
+        }
+        return;
     }
-  });
-  worker.on('error', (error: Error & { code?: string }) => {
+  };
+  const onError = (error: Error & { code?: string }): void => {
     stop(
       error.code === 'ERR_WORKER_OUT_OF_MEMORY'
         ? `${identity.file}: ran out of memory (limit ${memoryLimitMb} MB) in its own code${placeText(phase)}: bound what it keeps, or raise --max-memory`
         : `${identity.file}: the check stopped: ${boundText(oneLine(error.message))}`,
     );
-  });
+  };
   const watchdog = setInterval(() => {
     const at = now();
     if (phase === 'starting') {
@@ -139,20 +164,34 @@ export function superviseCheck(lab: Lab, options: SuperviseOptions): Promise<Str
     }
   }, HEARTBEAT_MS);
 
-  return new Promise((resolve) => {
-    worker.once('exit', (code) => {
-      clearInterval(watchdog);
-      const progress = { interleavings, durationMs: now() - started };
-      if (report && problem === undefined) return resolve(report);
-      const error =
-        problem ??
-        `${identity.file}: the check's worker thread ended (code ${code}) before reporting; this is a bug in oversold`;
-      void cleanUp(lab, backends, schemas).then(() => resolve(failedReport(identity, error, progress)));
-    });
+  let settle: (result: Supervised) => void = () => {};
+  let settled = false;
+  const finish = (result: Supervised): void => {
+    if (settled) return;
+    settled = true;
+    clearInterval(watchdog);
+    worker.release();
+    settle(result);
+  };
+  const result = new Promise<Supervised>((resolve) => {
+    settle = resolve;
   });
+  worker.check({ ...rest, url: lab.connector.url, labInfo: lab.info }, { onMessage, onError });
+  void worker.exited.then(async (code) => {
+    if (settled) return;
+    const progress = { interleavings, durationMs: now() - started };
+    await cleanUp(lab, backends, schemas);
+    if (disturbedBy) return finish({ disturbedBy });
+    const error =
+      problem ??
+      `${identity.file}: the check's worker thread ended (code ${code}) before reporting; this is a bug in oversold`;
+    finish({ report: failedReport(identity, error, progress), reusable: false });
+  });
+  return result;
 }
 
-function faultText(file: string, fault: Extract<WorkerMessage, { type: 'fault' }>): string {
+/** The fault in one line, for the strategy `file`. */
+export function faultText(file: string, fault: Extract<WorkerMessage, { type: 'fault' }>): string {
   const who =
     fault.place === 'purchase'
       ? fault.buyer !== null

@@ -6,6 +6,8 @@ import type { LoadedStrategy } from '../strategy/strategy.ts';
 import type { FaultKind, StrategyPlace, WorkerMessage } from './worker-protocol.ts';
 
 interface Scope {
+  /** The strategy's path, as the main thread gave it: a worker checks several in turn. */
+  readonly path: string;
   readonly place: StrategyPlace;
   readonly buyer: number | null;
 }
@@ -15,8 +17,13 @@ interface Scope {
 const scope = new AsyncLocalStorage<Scope>();
 
 /** Runs the strategy's code (`place`) so that whatever it starts is attributed to it. */
-export function inStrategyScope<T>(place: StrategyPlace, buyer: number | null, run: () => T): T {
-  return scope.run({ place, buyer }, run);
+export function inStrategyScope<T>(
+  path: string,
+  place: StrategyPlace,
+  buyer: number | null,
+  run: () => T,
+): T {
+  return scope.run({ path, place, buyer }, run);
 }
 
 /**
@@ -25,6 +32,7 @@ export function inStrategyScope<T>(place: StrategyPlace, buyer: number | null, r
  */
 export function guardedStrategy(
   strategy: LoadedStrategy,
+  path: string,
   post: (message: WorkerMessage) => void,
 ): LoadedStrategy {
   const { setup, purchase } = strategy;
@@ -33,11 +41,12 @@ export function guardedStrategy(
     setup: setup
       ? async (db, context) => {
           post({ type: 'setup' });
-          await inStrategyScope('setup', null, () => setup(db, context));
+          await inStrategyScope(path, 'setup', null, () => setup(db, context));
           post({ type: 'setup-done' });
         }
       : undefined,
-    purchase: (db, request) => inStrategyScope('purchase', buyerOf(request), () => purchase(db, request)),
+    purchase: (db, request) =>
+      inStrategyScope(path, 'purchase', buyerOf(request), () => purchase(db, request)),
   };
 }
 
@@ -50,10 +59,10 @@ function buyerOf(request: unknown): number | null {
 /**
  * Makes the worker thread survive nothing the strategy does silently:
  * `process.exit`, `process.kill` of this process, an uncaught exception or an
- * unhandled rejection is posted to the main thread (with the buyer, from the
- * scope) and ends the worker, which ends this strategy's check.
+ * unhandled rejection is posted to the main thread (with the strategy and the
+ * buyer, from the scope) and ends the worker, which ends the check under way.
  */
-export function installGuards(path: string, post: (message: WorkerMessage) => void): void {
+export function installGuards(post: (message: WorkerMessage) => void): void {
   const endThread = process.exit.bind(process);
   const fault = (kind: FaultKind, detail: string, stack: string | undefined): never => {
     const current = scope.getStore();
@@ -61,9 +70,10 @@ export function installGuards(path: string, post: (message: WorkerMessage) => vo
       type: 'fault',
       kind,
       detail: boundText(detail),
+      path: current?.path ?? null,
       place: current?.place ?? null,
       buyer: current?.buyer ?? null,
-      at: strategyLine(stack, path),
+      at: current ? strategyLine(stack, current.path) : null,
     });
     // In a worker, process.exit ends this thread only.
     return endThread(1);

@@ -20,6 +20,9 @@ export interface CheckWorkerData {
   readonly isolate: boolean;
 }
 
+/** Main → worker: the next strategy this thread checks (one at a time). */
+export type MainMessage = { readonly type: 'check'; readonly data: CheckWorkerData };
+
 /** Where the strategy's own code was running when something happened. */
 export type StrategyPlace = 'top-level' | 'setup' | 'purchase';
 
@@ -50,6 +53,8 @@ export type WorkerMessage =
   | {
       readonly type: 'fault';
       readonly kind: FaultKind;
+      /** The strategy whose code it was (its path as given), when known: maybe one checked earlier in this thread. */
+      readonly path: string | null;
       /** The error's message, the exit code or the signal, bounded. */
       readonly detail: string;
       readonly place: StrategyPlace | null;
