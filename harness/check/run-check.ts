@@ -47,7 +47,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     const index = files.indexOf(disturbance.path);
     const earlier = strategies[index];
     if (earlier)
-      strategies[index] = { ...earlier, passed: false, error: `${disturbance.error} (after its check had reported)` };
+      strategies[index] = {
+        ...earlier,
+        passed: false,
+        error: `${disturbance.error} (after its check had reported)`,
+      };
   };
   try {
     for (const [index, file] of files.entries()) {
