@@ -1,18 +1,8 @@
 #!/usr/bin/env node
-// The `oversold` command. Strategies may be TypeScript, so the CLI runs under tsx.
+// The `oversold` command run from the sources (the repository's tests spawn it):
+// the harness is TypeScript, so it runs under tsx. The installed package's bin
+// is the compiled harness/cli/bin.ts instead, with nothing to transpile.
 import { register } from 'tsx/esm/api';
 
 register();
-// A closed pipe (`oversold check | head`) must not crash the run before it cleans up.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-}
-const { main } = await import('./cli/cli.ts');
-const { interruptedExitCode } = await import('./database/exit-cleanup.ts');
-const status = await main(process.argv.slice(2));
-const code = interruptedExitCode() ?? status;
-// Everything oversold opened is closed by now. Exit explicitly: a strategy's
-// stray timer must not keep the process alive. Only the CLI decides its status.
-process.exit(code);
+await import('./cli/bin.ts');
