@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Lab } from '../engine/lab.ts';
 import { Workspace } from '../engine/workspace.ts';
+import { ownModuleUrl } from '../package-files.ts';
 import { EVENT_ID, ticketsScenario } from '../scenarios/tickets-scenario.ts';
 import { loadStrategy } from '../strategy/load-strategy.ts';
 import type { BenchSettings } from './bench-settings.ts';
@@ -44,7 +45,7 @@ export type PgbenchComparison =
 const ROUNDS = 3;
 
 /** The strategy whose exact SQL both run: the bundled guarded UPDATE. */
-const guardedUpdateFile = fileURLToPath(new URL('../../strategies/guarded-update.ts', import.meta.url));
+const guardedUpdateFile = fileURLToPath(ownModuleUrl('../../strategies/guarded-update', import.meta.url));
 
 /**
  * The guarded UPDATE transaction, statement for statement as

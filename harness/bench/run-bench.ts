@@ -4,6 +4,7 @@ import { pgConnector } from '../database/pg-connector.ts';
 import { type DatabaseChoice, startDatabase } from '../database/start-database.ts';
 import { DatabaseUnavailableError } from '../database/started-database.ts';
 import { Lab } from '../engine/lab.ts';
+import { ownModuleUrl } from '../package-files.ts';
 import { findStrategyFiles, loadStrategy } from '../strategy/load-strategy.ts';
 import type { BenchReport, BenchResult, StrategyBenchSummary } from './bench-report.ts';
 import { type BenchSettings, benchSettings } from './bench-settings.ts';
@@ -30,7 +31,7 @@ export const defaultBenchStrategies: readonly string[] = [
   'seat-rows-skip-locked',
   'bucketed-stock',
 ]
-  .map((name) => fileURLToPath(new URL(`../../strategies/${name}.ts`, import.meta.url)))
+  .map((name) => fileURLToPath(ownModuleUrl(`../../strategies/${name}`, import.meta.url)))
   .filter((file) => existsSync(file));
 
 /** `oversold bench`: starts (or adopts) PostgreSQL, measures every strategy, compares with pgbench. */

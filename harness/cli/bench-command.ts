@@ -1,9 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { benchExitCode } from '../bench/bench-report.ts';
 import { defaultBenchSettings } from '../bench/bench-settings.ts';
-import { formatBenchReport } from '../bench/bench-table.ts';
-import { runBench } from '../bench/run-bench.ts';
-import { writeBenchFiles } from '../bench/write-bench-files.ts';
 import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
 import { addCommand, UsageError } from './main.ts';
 import { parseDbSource, parsePositive } from './options.ts';
@@ -80,6 +77,12 @@ addCommand((program, io, setExit) => {
       if (opts.db === 'url' && !url) {
         throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
       }
+      // Loaded only when a bench runs: the charts and pgbench are not needed for --help.
+      const [{ runBench }, { formatBenchReport }, { writeBenchFiles }] = await Promise.all([
+        import('../bench/run-bench.ts'),
+        import('../bench/bench-table.ts'),
+        import('../bench/write-bench-files.ts'),
+      ]);
       const report = await runBench({
         ...(paths.length > 0 ? { paths } : {}),
         database: { ...(opts.db ? { db: opts.db } : {}), ...(url ? { url } : {}) },

@@ -1,5 +1,4 @@
 import type { PropertyName } from '../../properties/property-names.ts';
-import { findStrategyFiles, loadStrategy } from '../strategy/load-strategy.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import { addCommand, type CommandInstaller, UsageError } from './main.ts';
 
@@ -28,6 +27,8 @@ export const installListCommand: CommandInstaller = (program, io, setExit) => {
     .description('list strategies, one line each: name, scenario, known verdicts, description')
     .argument('[paths...]', 'strategy files or folders', ['strategies'])
     .action(async (paths: string[]) => {
+      // Loaded when the command runs, so that --help starts fast.
+      const { findStrategyFiles, loadStrategy } = await import('../strategy/load-strategy.ts');
       const files = await findStrategyFiles(paths);
       if (files.length === 0) {
         throw new UsageError(

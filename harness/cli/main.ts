@@ -1,15 +1,12 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
-import { formatCheckReport } from '../../reports/console-report.ts';
-import { preflightReportFiles, type ReportFiles, writeReportFiles } from '../../reports/report-files.ts';
-import { renderTimeline } from '../../reports/timeline.ts';
-import { recordedTrace } from '../check/recorded-trace.ts';
-import { type CheckReport, exitCodeOf } from '../check/report-model.ts';
-import { runCheck } from '../check/run-check.ts';
-import { runReplay } from '../check/run-replay.ts';
+import type { ReportFiles } from '../../reports/report-files.ts';
+import type { CheckReport } from '../check/report-model.ts';
 import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
+import { packageRootUrl } from '../package-files.ts';
 import {
   parseDbSource,
   parsePositive,
@@ -19,7 +16,6 @@ import {
   parseSchedule,
   parseSeed,
 } from './options.ts';
-import { progressBar } from './progress.ts';
 
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -133,6 +129,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       isolate?: boolean;
       maxMemory: number;
     };
+    const { exitCodeOf, formatCheckReport, preflightReportFiles, progressBar, runCheck, writeReportFiles } =
+      await import('./command-runtime.ts');
     await preflightReportFiles(reportFiles(opts));
     // The one place randomness enters: a fresh seed when none is given, always printed.
     const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31) | 0;
@@ -228,6 +226,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         );
       }
     }
+    const { exitCodeOf, formatCheckReport, recordedTrace, renderTimeline, runReplay, writeReportFiles } =
+      await import('./command-runtime.ts');
     const recorded = opts.compare ? await recordedTrace(opts.compare, file, opts.schedule) : undefined;
     const { report, run, partialTrace } = await runReplay({
       file,
@@ -315,7 +315,9 @@ function reportFiles(opts: CommonOptions): ReportFiles {
 }
 
 function packageVersion(): string {
-  const manifest = createRequire(import.meta.url)('../../package.json') as { version: string };
+  const manifest = createRequire(import.meta.url)(fileURLToPath(new URL('package.json', packageRootUrl))) as {
+    version: string;
+  };
   return manifest.version;
 }
 

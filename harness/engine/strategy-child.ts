@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ownModuleUrl, runsFromSources } from '../package-files.ts';
 import type { Step } from './buyer-gate.ts';
 import { StrategyLoadError, StrategyMistakeError } from './errors.ts';
 import {
@@ -14,7 +15,10 @@ import {
 } from './isolated-buyer-protocol.ts';
 import type { QueryResult } from './sql-session.ts';
 
-const childEntry = fileURLToPath(new URL('./isolated-buyer-child.ts', import.meta.url));
+const childEntry = fileURLToPath(ownModuleUrl('./isolated-buyer-child', import.meta.url));
+// From the sources the harness itself is TypeScript; compiled, only a strategy
+// may be, and the child's loader imports tsx for it when it is.
+const loaderFlags = runsFromSources ? ['--import', 'tsx'] : [];
 
 export interface ChildOptions {
   /** How messages name the process: "buyer 2's process". */
@@ -89,13 +93,10 @@ export class StrategyChild {
     options: ChildOptions,
   ): Promise<{ child: StrategyChild; metadata: StrategyMetadata }> {
     const limit = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
-    // The child runs TypeScript strategies through tsx, as the CLI does; its
-    // channel is fd 3, so neither `process.send` nor Node's IPC exists there.
-    const spawned = spawn(
-      process.execPath,
-      ['--import', 'tsx', `--max-old-space-size=${limit}`, childEntry],
-      { stdio: ['ignore', 'inherit', 'pipe', 'pipe'] },
-    );
+    // The child's channel is fd 3, so neither `process.send` nor Node's IPC exists there.
+    const spawned = spawn(process.execPath, [...loaderFlags, `--max-old-space-size=${limit}`, childEntry], {
+      stdio: ['ignore', 'inherit', 'pipe', 'pipe'],
+    });
     const child = new StrategyChild(spawned, options);
     let timer: NodeJS.Timeout | undefined;
     try {
