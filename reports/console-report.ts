@@ -105,6 +105,7 @@ export function counterexampleLines(
     : `${example.sold} of ${example.capacity}`;
   lines.push(`  sold ${sold}: ${outcomes}`);
   lines.push(`  ${colors.red(example.why)}`);
+  if (example.anomaly) lines.push(`  ${colors.yellow(example.anomaly)}`);
   lines.push(`  replay: ${colors.cyan(example.replay)}`);
   return lines;
 }

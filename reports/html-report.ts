@@ -145,7 +145,7 @@ function counterexampleHtml(
   return `<article class="counterexample${property.asExpected ? ' is-expected' : ''}" id="${id}" data-strategy="${escapeHtml(strategy.name)}" data-property="${escapeHtml(property.name)}">
 <h3><span class="strategy-name">${escapeHtml(strategy.name)}</span> breaks <span class="property-name">${escapeHtml(property.name)}</span>${property.asExpected ? ' <span class="tag">expected</span>' : ''}</h3>
 <p class="why">${escapeHtml(example.why)}</p>
-<div class="facts">
+${example.anomaly ? `<p class="anomaly">${escapeHtml(example.anomaly)}</p>\n` : ''}<div class="facts">
 ${stockHtml(example)}
 <p class="case">${example.stock.length > 1 ? '' : `capacity ${example.capacity}; `}${escapeHtml(wants)}; schedule <code>${escapeHtml(example.schedule)}</code>${example.shrinks > 0 ? ` · shrunk ${example.shrinks} times` : ''}</p>
 </div>

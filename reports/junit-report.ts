@@ -54,7 +54,7 @@ export async function writeJunitReport(file: string, report: CheckReport): Promi
 
 function failureMessage(property: PropertyReport): string {
   if (property.counterexample)
-    return `${property.counterexample.why} Replay: ${property.counterexample.replay}`;
+    return `${property.counterexample.why}${property.counterexample.anomaly ? ` Anomaly: ${property.counterexample.anomaly}.` : ''} Replay: ${property.counterexample.replay}`;
   return `${property.name} was expected to fail, but no interleaving broke it: remove it from expect, or check more cases (--runs)`;
 }
 

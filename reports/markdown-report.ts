@@ -96,6 +96,7 @@ function counterexampleBlock(
   lines.push(`Sold **${example.sold} of ${example.capacity}**: ${outcomes}.`);
   lines.push('');
   lines.push(`> ${text(example.why)}`);
+  if (example.anomaly) lines.push('>', `> Anomaly: ${text(example.anomaly)}`);
   lines.push('');
   lines.push('Replay:');
   lines.push('');

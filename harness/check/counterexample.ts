@@ -1,4 +1,5 @@
 import type { CaseRun } from '../engine/run-case.ts';
+import { nameAnomaly } from '../explore/anomaly.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import { type Counterexample, outcomeText } from './report-model.ts';
@@ -22,6 +23,7 @@ export function counterexampleOf(
     undefined,
   );
   const key = focus?.key ?? '';
+  const anomaly = nameAnomaly(run.trace);
   const outcomes: Record<string, string> = {};
   for (const [id, outcome] of [...run.outcomes].sort(([a], [b]) => a - b))
     outcomes[String(id)] = outcomeText(outcome);
@@ -41,6 +43,7 @@ export function counterexampleOf(
     outcomes,
     trace: run.trace,
     why,
+    ...(anomaly !== null ? { anomaly } : {}),
     shrinks,
   };
 }

@@ -32,6 +32,8 @@ export interface Counterexample {
   readonly trace: readonly TraceEvent[];
   /** One sentence: why the property broke. */
   readonly why: string;
+  /** One sentence naming the anomaly the trace shows (lost update, write skew, …), when one is recognised. */
+  readonly anomaly?: string;
   /** How many smaller cases fast-check tried while shrinking. */
   readonly shrinks: number;
 }
