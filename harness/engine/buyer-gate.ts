@@ -10,7 +10,21 @@ export type Step =
       readonly params: readonly unknown[];
       readonly at?: string;
     }
-  | { readonly kind: 'pause'; readonly label: string; readonly at?: string };
+  | { readonly kind: 'pause'; readonly label: string; readonly at?: string }
+  | WireStep;
+
+/**
+ * A statement that arrived over the PostgreSQL wire protocol (harness/gate/):
+ * it runs on the client's own connection, backend `pid`, when `execute()`
+ * forwards it, not on the buyer's session. It never crosses a process boundary.
+ */
+export interface WireStep {
+  readonly kind: 'wire';
+  readonly text: string;
+  readonly pid: number;
+  readonly at?: string;
+  execute(): Promise<QueryResult>;
+}
 
 /** The handle a strategy's purchase() receives as `db`. */
 export interface BuyerDb {
@@ -40,6 +54,12 @@ export class BuyerGate {
    * ends inside a transaction is most often one that did not roll back after it.
    */
   failedStatement: { readonly sql: string; readonly at?: string; readonly error: unknown } | null = null;
+  /**
+   * Backends that act for this buyer besides its session: the connections a
+   * wire buyer opened. A lock one of them holds is this buyer's lock.
+   */
+  readonly pids = new Set<number>();
+  readonly #closed = new AbortController();
 
   /** `onChange` runs whenever a step arrives, so a waiting scheduler wakes. */
   constructor(buyer: number, onChange: () => void) {
@@ -57,7 +77,7 @@ export class BuyerGate {
     const reply = deferred<QueryResult | undefined>();
     this.#held = { step, reply };
     // A side branch: the buyer's code awaits reply.promise itself, unchanged.
-    if (step.kind === 'query') {
+    if (step.kind !== 'pause') {
       reply.promise.then(
         () => {
           this.failedStatement = null;
@@ -86,9 +106,15 @@ export class BuyerGate {
     return held;
   }
 
+  /** Aborted when the gate closes: a buyer with connections of its own ends them. */
+  get closed(): AbortSignal {
+    return this.#closed.signal;
+  }
+
   /** Refuses every later step with this message (the run was abandoned). */
   close(reason: string): void {
     this.#closedReason = reason;
+    this.#closed.abort(new Error(reason));
     const held = this.#held;
     this.#held = null;
     held?.reply.reject(new Error(reason));

@@ -22,6 +22,8 @@ export class BuyerRun {
   state: BuyerState = 'thinking';
   /** The statement PostgreSQL is working on, while running, blocked or parked. */
   sql: string | null = null;
+  /** The backend running that statement: the buyer's session, or a wire buyer's own connection. */
+  statementPid = 0;
   blockedBy: number[] = [];
   /** The statement was blocked since it was sent: its completion is a resumption. */
   wasBlocked = false;
@@ -37,10 +39,16 @@ export class BuyerRun {
 
   constructor(plan: BuyerPlan, wake: () => void) {
     this.plan = plan;
+    this.statementPid = plan.session.pid;
     this.gate = new BuyerGate(plan.id, wake);
   }
 
   get id(): number {
     return this.plan.id;
+  }
+
+  /** Every backend that acts for this buyer: its session and any connections of its own. */
+  pids(): number[] {
+    return [this.plan.session.pid, ...this.gate.pids];
   }
 }

@@ -62,7 +62,6 @@ class Interleaving {
   readonly #options: InterleavingOptions;
   readonly #now: () => number;
   readonly #runs: BuyerRun[];
-  readonly #byPid = new Map<number, BuyerRun>();
   readonly #trace: TraceEvent[] = [];
   #wake: Deferred<void> = deferred();
   #aborted = false;
@@ -77,7 +76,6 @@ class Interleaving {
     this.#runs = [...options.buyers]
       .sort((a, b) => a.id - b.id)
       .map((plan) => new BuyerRun(plan, () => this.#wakeUp()));
-    for (const run of this.#runs) this.#byPid.set(run.plan.session.pid, run);
   }
 
   async run(): Promise<InterleavingResult> {
@@ -177,7 +175,10 @@ class Interleaving {
     run.sql = oneLine(step.text);
     run.wasBlocked = false;
     run.events.push(withSite({ buyer: run.id, event: 'sent', sql: run.sql }, step));
-    run.plan.session.query(step.text, step.params).then(
+    // A wire step runs on the client's own connection; a db.query step on the buyer's session.
+    run.statementPid = step.kind === 'wire' ? step.pid : run.plan.session.pid;
+    const sent = step.kind === 'wire' ? step.execute() : run.plan.session.query(step.text, step.params);
+    sent.then(
       (result) => this.#statementDone(run, reply, result, null),
       (error: unknown) => this.#statementDone(run, reply, null, error),
     );
@@ -260,7 +261,7 @@ class Interleaving {
         headStart = 0;
         if (await this.#wokenWithin(wait)) continue;
       }
-      const asked = control.blockers(inFlight.map((run) => run.plan.session.pid));
+      const asked = control.blockers(inFlight.map((run) => run.statementPid));
       // Most statements finish before the answer arrives: then the answer is
       // moot, and waiting for it would only add a round trip to every step.
       const answer = await Promise.race([asked, this.#wake.promise.then(() => null)]);
@@ -282,13 +283,13 @@ class Interleaving {
           moving = true;
           continue;
         }
-        const pids = observed.get(run.plan.session.pid) ?? [];
+        const pids = observed.get(run.statementPid) ?? [];
         if (pids.includes(control.barrierPid)) {
           if (run.state !== 'parked') await this.#park(run);
           continue;
         }
         const by = [
-          ...new Set(pids.map((pid) => this.#byPid.get(pid)?.id).filter((id) => id !== undefined)),
+          ...new Set(pids.map((pid) => this.#buyerOf(pid)?.id).filter((id) => id !== undefined)),
         ].sort((a, b) => a - b);
         // No buyer in the way: running, or waiting only on an outside session (briefly).
         if (by.length === 0) running.push(run.id);
@@ -308,7 +309,7 @@ class Interleaving {
           run.wasBlocked = true;
           this.#blockSerial += 1;
           run.blockedSince = this.#blockSerial;
-          const lock = await control.lockTarget(run.plan.session.pid);
+          const lock = await control.lockTarget(run.statementPid);
           // The lock may have been granted (a deadlock's victim aborted) while
           // the question was on the wire: then this block is history, not state.
           if (run.state !== 'running' && run.state !== 'blocked') {
@@ -337,7 +338,7 @@ class Interleaving {
   }
 
   async #park(run: BuyerRun): Promise<void> {
-    const label = await this.#options.control.barrierLabel(run.plan.session.pid);
+    const label = await this.#options.control.barrierLabel(run.statementPid);
     run.state = 'parked';
     run.events.push({ buyer: run.id, event: 'paused', label, sql: run.sql ?? '' });
   }
@@ -363,7 +364,7 @@ class Interleaving {
     const victim = cycle.reduce((oldest, run) => (run.blockedSince < oldest.blockedSince ? run : oldest));
     if (victim.deadlockVictimOf) return; // already cancelled; its error is on the way
     victim.deadlockVictimOf = cycle.map((run) => run.id).sort((a, b) => a - b);
-    await this.#options.control.cancel(victim.plan.session.pid);
+    await this.#options.control.cancel(victim.statementPid);
   }
 
   #deadlockCycle(): BuyerRun[] {
@@ -419,12 +420,22 @@ class Interleaving {
     return stuckError(this.#runs);
   }
 
+  /** The buyer a backend acts for: its session, or one of its own connections (a wire buyer's). */
+  #buyerOf(pid: number): BuyerRun | undefined {
+    return this.#runs.find((run) => run.plan.session.pid === pid || run.gate.pids.has(pid));
+  }
+
   async #checkTransactionsClosed(): Promise<void> {
-    const unknown = this.#runs.filter((run) => run.plan.session.inTransaction() === undefined);
-    const open = await this.#options.control.idleInTransaction(unknown.map((run) => run.plan.session.pid));
+    // Sessions whose driver does not tell, and every connection a wire buyer opened, are asked about.
+    const unknown = this.#runs.flatMap((run) => [
+      ...(run.plan.session.inTransaction() === undefined ? [run.plan.session.pid] : []),
+      ...run.gate.pids,
+    ]);
+    const open = await this.#options.control.idleInTransaction(unknown);
     const run = this.#runs.find(
       (candidate) =>
-        candidate.plan.session.inTransaction() === true || open.includes(candidate.plan.session.pid),
+        candidate.plan.session.inTransaction() === true ||
+        candidate.pids().some((pid) => open.includes(pid)),
     );
     if (run) throw openTransactionError(run);
   }

@@ -6,6 +6,12 @@ import { type Chooser, runInterleaving } from './interleaving.ts';
 import type { BuyerOutcome, TraceEvent } from './trace.ts';
 import type { Workspace } from './workspace.ts';
 
+/** Which buyer of which workspace a purchase runs for (a wire strategy opens its gate there). */
+export interface BuyerSite {
+  readonly buyerId: number;
+  readonly workspace: Workspace;
+}
+
 /** Everything one interleaving of one case produced. */
 export interface CaseRun<Case extends ScenarioCase = ScenarioCase> {
   readonly kase: Case;
@@ -58,7 +64,7 @@ export async function runCase<Case extends ScenarioCase>(
         slot: sessions[index]!.slot,
         purchase: options.purchaseFor
           ? options.purchaseFor(id, scenario.request(kase, id))
-          : (db) => strategy.purchase(db, scenario.request(kase, id)),
+          : (db) => strategy.purchase(db, scenario.request(kase, id), { buyerId: id, workspace }),
       })),
       choose: options.choose,
       timeoutMs: options.timeoutMs,

@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import { ControlSession } from './control-session.ts';
 import type { Lab } from './lab.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SessionOptions, SqlSession } from './sql-session.ts';
 import { oversoldSchemaSql } from './workspace-sql.ts';
 
 export interface BuyerSession {
@@ -31,6 +31,8 @@ export class Workspace implements AsyncDisposable {
   readonly #buyers = new Map<number, BuyerSession>();
   /** Buyers whose sessions ran strategy code since their last reset. */
   readonly #dirty = new Set<number>();
+  /** What closes with the workspace besides its sessions (a wire buyer's endpoints). */
+  readonly #disposers: (() => Promise<void>)[] = [];
   #closed = false;
 
   private constructor(lab: Lab, schema: string, control: ControlSession) {
@@ -88,18 +90,33 @@ export class Workspace implements AsyncDisposable {
   async buyer(id: number): Promise<BuyerSession> {
     const existing = this.#buyers.get(id);
     if (existing) return existing;
-    const settings: Record<string, string> = { 'oversold.forced': 'on' };
-    // Without superuser rights the server's deadlock_timeout (1 s by default)
-    // stays: the engine still breaks a cycle first unless the machine stalls.
-    if (this.#lab.info.superuser) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
-    const session = await this.#lab.connector.connect({
-      searchPath: `${this.schema}, public`,
-      applicationName: `oversold buyer ${id}`,
-      settings,
-    });
+    const session = await this.#lab.connector.connect(this.buyerSessionOptions(id, { forced: true }));
     const buyer = { session, slot: session.pid };
     this.#buyers.set(id, buyer);
     return buyer;
+  }
+
+  /**
+   * How buyer `id`'s sessions connect: its own, and the connections a wire
+   * buyer opens through its gate (those are not `forced`: they do not stop at
+   * `oversold.pause` barriers, whose slot is the session's pid).
+   */
+  buyerSessionOptions(id: number, { forced }: { forced: boolean }): SessionOptions {
+    const settings: Record<string, string> = forced ? { 'oversold.forced': 'on' } : {};
+    // Without superuser rights the server's deadlock_timeout (1 s by default)
+    // stays: the engine still breaks a cycle first unless the machine stalls.
+    if (this.#lab.info.superuser) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
+    return { searchPath: `${this.schema}, public`, applicationName: `oversold buyer ${id}`, settings };
+  }
+
+  /** The server's URL, for connections a wire buyer opens on its own. */
+  get serverUrl(): string {
+    return this.#lab.connector.url;
+  }
+
+  /** Runs `dispose` first when the workspace closes (a wire buyer's endpoints and connections). */
+  onClose(dispose: () => Promise<void>): void {
+    this.#disposers.push(dispose);
   }
 
   /**
@@ -137,6 +154,7 @@ export class Workspace implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const dispose of this.#disposers.splice(0)) await dispose().catch(() => {});
     const buyers = [...this.#buyers.values()];
     this.#buyers.clear();
     await this.control.terminate(buyers.map((buyer) => buyer.session.pid)).catch(() => {});

@@ -1,5 +1,6 @@
 import type { PropertyName } from '../../properties/property-names.ts';
 import type { BuyerDb } from '../engine/buyer-gate.ts';
+import type { BuyerSite } from '../engine/run-case.ts';
 import type { TicketRequest } from '../scenarios/tickets-scenario.ts';
 
 /** An unscheduled session for setup(): runs before every interleaving. */
@@ -43,5 +44,6 @@ export interface LoadedStrategy {
   /** SQL run once in the strategy's schema (a `.sql` strategy's file). */
   readonly installSql: string | undefined;
   readonly setup: ((db: SetupDb, context: Record<string, unknown>) => Promise<void>) | undefined;
-  readonly purchase: (db: BuyerDb, request: unknown) => Promise<unknown>;
+  /** `site` says which buyer of which workspace runs: a wire strategy opens that buyer's gate there. */
+  readonly purchase: (db: BuyerDb, request: unknown, site?: BuyerSite) => Promise<unknown>;
 }
