@@ -434,8 +434,7 @@ class Interleaving {
     const open = await this.#options.control.idleInTransaction(unknown);
     const run = this.#runs.find(
       (candidate) =>
-        candidate.plan.session.inTransaction() === true ||
-        candidate.pids().some((pid) => open.includes(pid)),
+        candidate.plan.session.inTransaction() === true || candidate.pids().some((pid) => open.includes(pid)),
     );
     if (run) throw openTransactionError(run);
   }
