@@ -1,5 +1,8 @@
 import { startDatabase } from '../database/start-database.ts';
 import type { StartedDatabase } from '../database/started-database.ts';
+// Brings in the global setup's declaration of what it provides (`oversoldDatabaseUrl`),
+// which `inject` below needs wherever this file is compiled without it.
+import type {} from './global-setup.ts';
 
 /**
  * The PostgreSQL a test uses, in this order: the URL given; the server the
