@@ -1,4 +1,4 @@
-import type { Lab, LabInfo } from '../engine/lab.ts';
+import type { LabHandle, LabInfo } from '../engine/lab.ts';
 import type { SqlConnector } from '../engine/sql-session.ts';
 
 /**
@@ -7,7 +7,7 @@ import type { SqlConnector } from '../engine/sql-session.ts';
  * schema names. The main thread owns the lab itself (creating and dropping
  * the scratch database); the worker only attaches to it.
  */
-export class AttachedLab {
+export class AttachedLab implements LabHandle {
   readonly connector: SqlConnector;
   readonly info: LabInfo;
   readonly #serial: number;
@@ -29,13 +29,5 @@ export class AttachedLab {
     const name = `s${this.#serial}_${process.pid}_${slug}`;
     this.#onSchema(name);
     return name;
-  }
-
-  /**
-   * Workspace and checkStrategy take a Lab, whose private fields make it
-   * nominal; they use only what this class has.
-   */
-  asLab(): Lab {
-    return this as unknown as Lab;
   }
 }

@@ -4,7 +4,7 @@ import { evaluateProperty } from '../../properties/properties.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import { StrategyError, StrategyLoadError, StrategyMistakeError } from '../engine/errors.ts';
 import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
-import type { Lab } from '../engine/lab.ts';
+import type { LabHandle } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
@@ -34,7 +34,7 @@ export interface CheckStrategyOptions {
  * Runs are memoised so the properties share the interleavings they have in common.
  */
 export async function checkStrategy(
-  lab: Lab,
+  lab: LabHandle,
   strategy: LoadedStrategy,
   options: CheckStrategyOptions,
 ): Promise<StrategyReport> {

@@ -3,6 +3,7 @@ import { pgConnector } from '../database/pg-connector.ts';
 import { boundText } from '../engine/isolated-buyer-protocol.ts';
 import type { SqlConnector } from '../engine/sql-session.ts';
 import { loadStrategy } from '../strategy/load-strategy.ts';
+import { loadStrategyIsolated } from '../strategy/load-strategy-isolated.ts';
 import { AttachedLab } from './attached-lab.ts';
 import { checkStrategy } from './check-strategy.ts';
 import { loadFailure } from './failed-report.ts';
@@ -34,7 +35,10 @@ port.on('message', (message: MainMessage) => {
 
 async function checkOne(data: CheckWorkerData): Promise<void> {
   post({ type: 'loading' });
-  const loaded = await inStrategyScope(data.path, 'top-level', null, () => loadStrategy(data.path));
+  // Under --isolate the module's own code never runs here, not even its top level.
+  const loaded = await inStrategyScope(data.path, 'top-level', null, () =>
+    data.isolate ? loadStrategyIsolated(data.path, { timeoutMs: data.timeoutMs }) : loadStrategy(data.path),
+  );
   if ('error' in loaded) {
     post({ type: 'report', report: loadFailure(loaded.file, loaded.error.message) });
     return;
@@ -51,7 +55,7 @@ async function checkOne(data: CheckWorkerData): Promise<void> {
     post({ type: 'schema', name }),
   );
   try {
-    const report = await checkStrategy(lab.asLab(), guardedStrategy(strategy, data.path, post), {
+    const report = await checkStrategy(lab, guardedStrategy(strategy, data.path, post), {
       runs: data.runs,
       seed: data.seed,
       ranges: data.ranges,

@@ -23,12 +23,24 @@ const scratchPattern = '^oversold_[0-9]+_[0-9a-f]{8}$';
 const ownerPrefix = 'oversold owner ';
 
 /**
+ * What a strategy's workspace needs of its lab: a connector to the lab's
+ * database, what the lab learnt of the server, and fresh schema names. A
+ * {@link Lab} is one; a worker thread attaches to its main thread's lab with
+ * another (harness/check/attached-lab.ts).
+ */
+export interface LabHandle {
+  readonly connector: SqlConnector;
+  readonly info: LabInfo;
+  nextSchemaName(strategyName: string): string;
+}
+
+/**
  * The database that strategies run in: a scratch database created for this
  * process and dropped at the end (also on Ctrl-C; or by the next Lab.open on
  * the same server when this process dies), or, where the role may not create
  * databases, the given database itself (each strategy still gets its own schema).
  */
-export class Lab implements AsyncDisposable {
+export class Lab implements LabHandle, AsyncDisposable {
   readonly connector: SqlConnector;
   readonly info: LabInfo;
   readonly #admin: SqlSession;

@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import { ControlSession } from './control-session.ts';
-import type { Lab } from './lab.ts';
+import type { LabHandle } from './lab.ts';
 import type { SessionOptions, SqlSession } from './sql-session.ts';
 import { oversoldSchemaSql } from './workspace-sql.ts';
 
@@ -25,7 +25,7 @@ const DEADLOCK_TIMEOUT = '10min';
 export class Workspace implements AsyncDisposable {
   readonly schema: string;
   readonly control: ControlSession;
-  readonly #lab: Lab;
+  readonly #lab: LabHandle;
   /** The harness's own functions as installed when this workspace opened. */
   #harnessPrint = '';
   readonly #buyers = new Map<number, BuyerSession>();
@@ -35,14 +35,14 @@ export class Workspace implements AsyncDisposable {
   readonly #disposers: (() => Promise<void>)[] = [];
   #closed = false;
 
-  private constructor(lab: Lab, schema: string, control: ControlSession) {
+  private constructor(lab: LabHandle, schema: string, control: ControlSession) {
     this.#lab = lab;
     this.schema = schema;
     this.control = control;
   }
 
   /** Creates the schema with the scenario's tables. */
-  static async open(lab: Lab, strategyName: string, scenario: Scenario): Promise<Workspace> {
+  static async open(lab: LabHandle, strategyName: string, scenario: Scenario): Promise<Workspace> {
     const schema = lab.nextSchemaName(strategyName);
     const admin = await lab.connector.connect();
     try {
@@ -181,7 +181,7 @@ async function harnessFingerprint(session: SqlSession): Promise<string> {
   return String(result.rows[0]?.print ?? 'missing');
 }
 
-async function dropSchema(lab: Lab, schema: string): Promise<void> {
+async function dropSchema(lab: LabHandle, schema: string): Promise<void> {
   const admin = await lab.connector.connect().catch(() => null);
   if (!admin) return;
   try {
