@@ -280,6 +280,21 @@ describe('bad input: exit 2, one clear line, nothing left behind', () => {
       /required option '--schedule/,
     ],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [
+      [
+        'replay',
+        'strategies/naive-read-modify-write.ts',
+        '--schedule',
+        '1 2',
+        '--capacity',
+        '1',
+        '--buyers',
+        '2',
+        '--json',
+        '/proc/x/r.json',
+      ],
+      /--json \/proc\/x\/r\.json: cannot create the folder/,
+    ],
   ])('refuses bad arguments %j', async (args, message) => {
     const child = await runCli([...args, '--database-url', url]);
     expect(child.code).toBe(2);

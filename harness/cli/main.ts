@@ -226,8 +226,16 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         );
       }
     }
-    const { exitCodeOf, formatCheckReport, recordedTrace, renderTimeline, runReplay, writeReportFiles } =
-      await import('./command-runtime.ts');
+    const {
+      exitCodeOf,
+      formatCheckReport,
+      preflightReportFiles,
+      recordedTrace,
+      renderTimeline,
+      runReplay,
+      writeReportFiles,
+    } = await import('./command-runtime.ts');
+    await preflightReportFiles(reportFiles(opts));
     const recorded = opts.compare ? await recordedTrace(opts.compare, file, opts.schedule) : undefined;
     const { report, run, partialTrace } = await runReplay({
       file,
