@@ -5,12 +5,13 @@ import { StrategyLoadError } from '../engine/errors.ts';
 import { isScenarioPath, loadScenarioModule } from '../scenarios/load-scenario-module.ts';
 import { findScenario, scenarioNames } from '../scenarios/scenario-registry.ts';
 import { defaultExport, importUserModule } from './import-user-module.ts';
+import { connectedPurchase, isCommandStrategyFile, loadCommandStrategy } from './load-command-strategy.ts';
 import { postgresJsSql } from './postgres-js-facade.ts';
 import { parseSqlHeader } from './sql-header.ts';
 import type { LoadedStrategy } from './strategy.ts';
 
 const moduleExtensions = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
-const extensions = [...moduleExtensions, '.sql'];
+const extensions = [...moduleExtensions, '.sql', '.json'];
 
 /** One path's result: a strategy, or the one-line reason it could not be loaded. */
 export type LoadResult =
@@ -35,7 +36,11 @@ async function filesUnder(dir: string): Promise<string[]> {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) files.push(...(await filesUnder(path)));
-    else if (isStrategyFileName(entry.name)) files.push(path);
+    else if (
+      isStrategyFileName(entry.name) &&
+      (extname(path) !== '.json' || (await isCommandStrategyFile(path)))
+    )
+      files.push(path);
   }
   return files;
 }
@@ -69,6 +74,7 @@ async function load(path: string, file: string): Promise<LoadedStrategy> {
     throw new StrategyLoadError(file, `is not a strategy file: use ${extensions.join(', ')}`);
   }
   if (extension === '.sql') return loadSql(path, file);
+  if (extension === '.json') return loadCommandStrategy(path, file, { checkExpect, resolveScenario });
   return loadModule(path, file);
 }
 
@@ -98,6 +104,7 @@ async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
     file,
   );
   const purchase = object.purchase as LoadedStrategy['purchase'];
+  const wired = connectedPurchase(object, file);
   const setup = object.setup as LoadedStrategy['setup'];
   // What the strategy's code receives: `db` itself, or postgres.js's `sql` built on it.
   const client = checkDriver(object.driver, file) === 'postgres' ? postgresJsSql : <Db>(db: Db) => db;
@@ -109,7 +116,7 @@ async function loadModule(path: string, file: string): Promise<LoadedStrategy> {
     expect: checkExpect(object.expect, file),
     installSql: undefined,
     setup: setup ? (db, context) => setup.call(object, client(db) as never, context) : undefined,
-    purchase: (db, request) => purchase.call(object, client(db) as never, request),
+    purchase: wired ?? ((db, request) => purchase.call(object, client(db) as never, request)),
   };
 }
 

@@ -1,0 +1,130 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { BuyerGate } from '../engine/buyer-gate.ts';
+import type { QueryResult } from '../engine/sql-session.ts';
+import { isDriverPreamble } from './driver-preambles.ts';
+import type { ServerTarget } from './server-target.ts';
+import { type ConnectionOwner, WireConnection } from './wire-connection.ts';
+
+/**
+ * One buyer's gate: a loopback port whose every connection is this buyer's.
+ * It forwards to the real server and, while the buyer runs in an
+ * interleaving, holds each statement until the scheduler releases it. It is
+ * kept across runs, so a pool the buyer's code keeps keeps its connections.
+ */
+export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
+  readonly buyerId: number;
+  readonly target: ServerTarget;
+  readonly #server: Server;
+  readonly #connections = new Set<WireConnection>();
+  #gate: BuyerGate | null = null;
+  /** The first thing of this run the gate could not schedule. */
+  #problem: string | null = null;
+  /** Connections that reached the server during this run (a program that never connects is a mistake). */
+  connectedThisRun = 0;
+  /** One statement at a time per buyer, even across its connections (a pool's). */
+  #turn: Promise<unknown> = Promise.resolve();
+
+  private constructor(buyerId: number, target: ServerTarget, server: Server) {
+    this.buyerId = buyerId;
+    this.target = target;
+    this.#server = server;
+    server.on('connection', (socket: Socket) => this.#connections.add(new WireConnection(socket, this)));
+  }
+
+  /** Listens on a free port of 127.0.0.1. */
+  static async open(buyerId: number, target: ServerTarget): Promise<BuyerEndpoint> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return new BuyerEndpoint(buyerId, target, server);
+  }
+
+  get port(): number {
+    const address = this.#server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  /** The URL a buyer's code connects with. */
+  get url(): string {
+    const { user, password, database } = this.target;
+    const auth =
+      encodeURIComponent(user) + (password !== undefined ? `:${encodeURIComponent(password)}` : '');
+    return `postgresql://${auth}@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
+  }
+
+  get lastProblem(): string | null {
+    return this.#problem;
+  }
+
+  /**
+   * Runs `body` as this buyer's purchase in the run whose gate is `gate`:
+   * statements are held for the schedule until it returns. When the run is
+   * abandoned, the buyer's connections are cancelled and closed. With
+   * `clientsGone` (its program has exited) it also waits until every
+   * connection's backend has seen the client go, so the next run starts clean.
+   */
+  async during<T>(gate: BuyerGate, body: () => Promise<T>, { clientsGone = false } = {}): Promise<T> {
+    this.#gate = gate;
+    this.#problem = null;
+    this.connectedThisRun = 0;
+    this.#turn = Promise.resolve();
+    for (const connection of this.#connections) if (connection.pid !== 0) gate.pids.add(connection.pid);
+    const abandon = () => this.closeConnections();
+    gate.closed.addEventListener('abort', abandon, { once: true });
+    try {
+      return await body();
+    } finally {
+      gate.closed.removeEventListener('abort', abandon);
+      if (clientsGone) await Promise.all([...this.#connections].map((connection) => connection.ended));
+      this.#gate = null;
+    }
+  }
+
+  holds(text: string): boolean {
+    return this.#gate !== null && !isDriverPreamble(text);
+  }
+
+  submit(text: string, pid: number, execute: () => Promise<QueryResult>): Promise<unknown> {
+    const gate = this.#gate;
+    if (gate === null) return execute();
+    const turn = this.#turn.then(() => gate.submit({ kind: 'wire', text, pid, execute }));
+    this.#turn = turn.catch(() => {});
+    return turn;
+  }
+
+  opened(connection: WireConnection): void {
+    this.connectedThisRun += 1;
+    this.#gate?.pids.add(connection.pid);
+  }
+
+  closed(connection: WireConnection): void {
+    this.#connections.delete(connection);
+    if (connection.pid !== 0) this.#gate?.pids.delete(connection.pid);
+  }
+
+  problem(message: string): void {
+    if (this.#problem !== null) return;
+    this.#problem = `buyer ${this.buyerId}: ${message}`;
+    // The run cannot be evaluated: the engine stops it at its next settle (exit 2).
+    if (this.#gate !== null) this.#gate.mistake ??= this.#problem;
+  }
+
+  /** Cancels what runs and closes every connection; resolves when their backends have seen it. */
+  async closeConnections(): Promise<void> {
+    const connections = [...this.#connections];
+    for (const connection of connections) connection.close();
+    await Promise.all(connections.map((connection) => connection.ended));
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.closeConnections();
+    await closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
