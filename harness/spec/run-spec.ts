@@ -1,4 +1,5 @@
 import { pgConnector } from '../database/pg-connector.ts';
+import { deferred } from '../engine/deferred.ts';
 import { type Chooser, runInterleaving } from '../engine/interleaving.ts';
 import type { SqlSession } from '../engine/sql-session.ts';
 import { ReportStuckError, type RunEvent, reportPermutation } from './isolation-report.ts';
@@ -168,6 +169,7 @@ class SpecSessions implements AsyncDisposable {
     const stepAt = (index: number) => stepByName.get(permutation[index]!.name)!;
     const events: RunEvent[] = [];
     const current: (number | null)[] = spec.sessions.map(() => null);
+    const done = permutation.map(() => deferred<void>());
     this.#sessions.forEach((connection, session) => {
       connection.onNotice = (text) => events.push({ kind: 'notice', session, text });
     });
@@ -199,6 +201,18 @@ class SpecSessions implements AsyncDisposable {
             events.push({ kind: 'done', step: index, result, error: null });
           } catch (error) {
             events.push({ kind: 'done', step: index, result: null, error });
+          }
+          done[index]!.resolve();
+          // isolationtester does not report a step done while a step it names
+          // as its blocker still runs, and does not send the session's next
+          // step before: the buyer waits here, so the engine settles first.
+          for (const blocker of pstep.blockers) {
+            if (blocker.kind !== 'step') continue;
+            const other = stepByName.get(blocker.step)!;
+            const running = current[other.session];
+            if (running !== null && running !== undefined && permutation[running]!.name === blocker.step) {
+              await done[running]!.promise;
+            }
           }
         }
         return 'purchased';

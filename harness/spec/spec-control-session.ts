@@ -20,6 +20,11 @@ export class SpecControlSession extends ControlSession {
 
   /** The engine asks what a session waits for exactly when it records the wait. */
   override async lockTarget(pid: number): Promise<string | undefined> {
+    // A notice the step sent before it began to wait is already in its socket
+    // (over loopback the kernel delivers it as it is sent, before the answer
+    // that says the step waits): one turn of the event loop's I/O phase reads
+    // it, so it is recorded before the wait, where isolationtester prints it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.#onBlocked(pid);
     return undefined;
   }

@@ -26,6 +26,23 @@ const databaseSettings = [
   "timezone_abbreviations TO 'Default'",
 ];
 
+/**
+ * pg_isolation_regress runs every spec in `isolation_regression`, and some
+ * specs name it (GRANT … ON DATABASE isolation_regression): take that name
+ * when it is free, else a name of this process's own.
+ */
+async function createDatabase(admin: SpecConnection): Promise<string> {
+  try {
+    await admin.query('CREATE DATABASE isolation_regression TEMPLATE template0');
+    return 'isolation_regression';
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P04') throw error; // duplicate_database
+  }
+  const name = `oversold_spec_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+  return name;
+}
+
 /** Creates a scratch database on the server `url` names; disposing drops it. */
 export async function openSpecDatabase(url: string): Promise<SpecDatabase> {
   let admin: SpecConnection;
@@ -37,13 +54,12 @@ export async function openSpecDatabase(url: string): Promise<SpecDatabase> {
       { cause: error },
     );
   }
-  const name = `oversold_spec_${process.pid}_${randomBytes(4).toString('hex')}`;
   try {
     const about = await admin.query(
       "SELECT current_setting('server_version'), current_setting('server_version_num'), current_setting('max_prepared_transactions'), (SELECT string_agg(name, ',') FROM pg_available_extensions)",
     );
     const [version, versionNum, prepared, extensions] = about.last?.rows[0] ?? [];
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+    const name = await createDatabase(admin);
     for (const setting of databaseSettings) {
       // lc_messages needs a superuser; without one the server's own setting stays.
       await admin.query(`ALTER DATABASE ${name} SET ${setting}`).catch(() => {});
