@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROPERTY_NAMES } from '../../properties/property-names.ts';
-import { openTestLab } from '../../test/support/test-lab.ts';
+import { openTestLab, testDatabaseUrl } from '../../test/support/test-lab.ts';
+import { runReplay } from '../check/run-replay.ts';
 import type { Lab } from '../engine/lab.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { type TicketCase, ticketsScenario } from '../scenarios/tickets-scenario.ts';
@@ -78,6 +79,26 @@ describe('explore on real PostgreSQL: reduced outcomes equal brute-force outcome
     expect(oversell?.passed).toBe(false);
     expect(oversell?.counterexample?.sold).toBe(2);
     expect(oversell?.counterexample?.replay).toContain('--schedule "1 2 2 2 1 1"');
+  });
+
+  it('the counterexample replays: `oversold replay` with its schedule repeats its trace event for event', async () => {
+    const { report } = await exploreFile('strategies/read-committed-transaction.ts', ticketCase(1, [1, 1]));
+    const example = report.properties.find((property) => property.name === 'no-oversell')?.counterexample;
+    if (!example) throw new Error('read-committed-transaction must oversell');
+    expect(example.anomaly).toMatch(/^lost update/);
+    const replayed = await runReplay({
+      file: 'strategies/read-committed-transaction.ts',
+      schedule: example.schedule.split(' ').map(Number),
+      capacity: 1,
+      buyers: 2,
+      quantities: [1],
+      database: { url: testDatabaseUrl() },
+      properties: [...PROPERTY_NAMES],
+      timeoutMs: 10_000,
+      recorded: example.trace,
+    });
+    expect(replayed.report.strategies[0]?.error).toBeNull();
+    expect(replayed.run?.trace).toEqual(example.trace);
   });
 
   it('the FOR UPDATE purchase: 8 interleavings where brute force runs the 36 isolationtester runs', async () => {
