@@ -36,7 +36,7 @@ function ticketCase(capacity: number, quantities: readonly number[]): TicketCase
   return { capacity, buyers: quantities.map((quantity, index) => ({ id: index + 1, quantity })) };
 }
 
-export async function exploreFile(file: string, kase: ScenarioCase, settings: Partial<ExploreSettings> = {}) {
+async function exploreFile(file: string, kase: ScenarioCase, settings: Partial<ExploreSettings> = {}) {
   const loaded = await loadStrategy(file);
   if ('error' in loaded) throw loaded.error;
   const report = await exploreStrategy(lab, loaded.strategy, scenario, kase, { ...base, ...settings });
