@@ -77,7 +77,7 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
       return await body();
     } finally {
       gate.closed.removeEventListener('abort', abandon);
-      if (clientsGone) await Promise.all([...this.#connections].map((connection) => connection.ended));
+      if (clientsGone) await this.connectionsEnded();
       this.#gate = null;
     }
   }
@@ -109,6 +109,11 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
     this.#problem = `buyer ${this.buyerId}: ${message}`;
     // The run cannot be evaluated: the engine stops it at its next settle (exit 2).
     if (this.#gate !== null) this.#gate.mistake ??= this.#problem;
+  }
+
+  /** Resolves when every connection has ended (its client is gone, e.g. the buyer's program exited). */
+  async connectionsEnded(): Promise<void> {
+    await Promise.all([...this.#connections].map((connection) => connection.ended));
   }
 
   /** Cancels what runs and closes every connection; resolves when their backends have seen it. */

@@ -79,6 +79,8 @@ export async function runCommandBuyer(
   );
   clearTimeout(timer);
   gate.closed.removeEventListener('abort', abandon);
+  // Its sockets closed with it: wait until the gate has seen each go (and why: SSL, COPY…).
+  await endpoint.connectionsEnded();
   const lastError = lastLine(stderr);
   const said = lastError ? `: ${lastError}` : '';
   if (exit instanceof Error) {
