@@ -4,3 +4,4 @@ export { main } from './main.ts';
 import './bench-command.ts';
 import './list-command.ts';
 import '../explore/explore-command.ts';
+import '../spec/spec-command.ts';
