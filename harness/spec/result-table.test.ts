@@ -28,7 +28,7 @@ describe('formatResultSet prints as libpq PQprint does for isolationtester', () 
 
   it('counts bytes, not characters, as printf does', () => {
     expect(formatResultSet({ fields: ['city'], rows: [['Zürich']] })).toBe(
-      'city   \n-------\nZürich \n(1 row)\n\n',
+      'city   \n-------\nZürich\n(1 row)\n\n',
     );
   });
 
