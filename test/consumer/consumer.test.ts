@@ -165,7 +165,7 @@ describe.each(projects)('the packed tarball in $kind (real PostgreSQL)', (projec
       ['oversold', 'check', 'oversells.js', '--runs', '20', '--seed', '1', '--database-url', url],
       dir(),
     );
-    expect(oversells.output).toMatch(/fails\s+no-oversell/);
+    expect(oversells.output).toMatch(/FAILS\s+no-oversell/);
     expect(oversells.output).toContain('replay: oversold replay oversells.js --schedule');
     expect(oversells.code).toBe(1);
   });
