@@ -147,6 +147,23 @@ describe('the embedded PostgreSQL', () => {
     }
   });
 
+  // Only as root does the server run as another OS user who may be shut out of a 0700 folder.
+  it.skipIf(!isRoot)(
+    'says in one line that the postgres user cannot enter a 0700 OVERSOLD_TMPDIR, and leaves nothing (initdb failed with "run npm ci again")',
+    async () => {
+      const parent = await mkdtemp(join(tmpdir(), 'oversold-closed-'));
+      try {
+        const failure = await startEmbeddedDatabase({ parentDir: parent }).catch((error: unknown) => error);
+        expect((failure as Error).message).toMatch(
+          /runs as the OS user 'postgres' \(oversold runs as root\), who cannot enter .* \(OVERSOLD_TMPDIR\): choose a folder others may enter/,
+        );
+        expect(await readdir(parent)).toEqual([]);
+      } finally {
+        await rm(parent, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('writes no password file', async () => {
     const before = new Set((await readdir(tmpdir())).filter((name) => name.startsWith('pg-password-')));
     await using server = await startEmbeddedDatabase();

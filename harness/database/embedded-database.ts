@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, chown, constants, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { ClusterWatchdog } from './cluster-watchdog.ts';
 import { onInterrupt } from './exit-cleanup.ts';
-import { type BinariesOptions, locatePostgresBinaries } from './postgres-binaries.ts';
+import { type BinariesOptions, locatePostgresBinaries, userMayEnter } from './postgres-binaries.ts';
 import { serverReady } from './server-ready.ts';
 import { type ServerUser, serverUser } from './server-user.ts';
 import { DatabaseUnavailableError, type StartedDatabase } from './started-database.ts';
@@ -41,7 +42,7 @@ const serverSettings = {
 export async function startEmbeddedDatabase(options: EmbeddedOptions = {}): Promise<StartedDatabase> {
   const user = await serverUser();
   const binaries = await locatePostgresBinaries(user, options);
-  const parent = options.parentDir ?? (await defaultParent());
+  const parent = await clusterParent(options.parentDir, user);
   // The interrupt handler goes in before anything exists that would need it.
   const cluster = ClusterWatchdog.start(parent);
   cluster.catch(() => {});
@@ -185,11 +186,29 @@ class OutputTail {
   }
 }
 
-async function defaultParent(): Promise<string> {
-  try {
-    await access('/dev/shm', constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return tmpdir();
+/**
+ * Where the throwaway cluster goes: the folder asked for, else the first of
+ * /dev/shm (initdb is ~3× faster on tmpfs), the temp dir, /var/tmp and /tmp
+ * that this process may write and, as root, the server's OS user may enter
+ * (a TMPDIR under /root is no use to `postgres`).
+ */
+async function clusterParent(asked: string | undefined, user: ServerUser | null): Promise<string> {
+  if (asked !== undefined) {
+    if (user && !(await userMayEnter(resolve(asked), user))) {
+      throw new DatabaseUnavailableError(
+        `the embedded PostgreSQL runs as the OS user '${user.name}' (oversold runs as root), who cannot enter ${asked} (OVERSOLD_TMPDIR): choose a folder others may enter (chmod o+x), or pass --database-url`,
+      );
+    }
+    return asked;
   }
+  for (const candidate of ['/dev/shm', tmpdir(), '/var/tmp', '/tmp']) {
+    const writable = await access(candidate, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    if (writable && (!user || (await userMayEnter(resolve(candidate), user)))) return candidate;
+  }
+  throw new DatabaseUnavailableError(
+    `the embedded PostgreSQL found no temporary folder${user ? ` that the OS user '${user.name}' may enter` : ''} (tried /dev/shm, ${tmpdir()}, /var/tmp, /tmp): set OVERSOLD_TMPDIR to one, or pass --database-url`,
+  );
 }

@@ -112,9 +112,26 @@ async function reachable(dir: string, user: ServerUser | null): Promise<boolean>
       () => false,
     );
   }
+  return mayEnterAll(user, [
+    ...pathChain(dir),
+    join(dir, 'bin'),
+    join(dir, 'bin', 'postgres'),
+    join(dir, 'lib'),
+  ]);
+}
+
+/** Whether the server's OS user may enter `dir` and every directory above it. */
+export function userMayEnter(dir: string, user: ServerUser): Promise<boolean> {
+  return mayEnterAll(user, pathChain(dir));
+}
+
+function pathChain(dir: string): string[] {
   const parts = dir.split(sep).filter(Boolean);
-  const chain = parts.map((_, index) => sep + parts.slice(0, index + 1).join(sep));
-  for (const path of [sep, ...chain, join(dir, 'bin'), join(dir, 'bin', 'postgres'), join(dir, 'lib')]) {
+  return [sep, ...parts.map((_, index) => sep + parts.slice(0, index + 1).join(sep))];
+}
+
+async function mayEnterAll(user: ServerUser, paths: readonly string[]): Promise<boolean> {
+  for (const path of paths) {
     const info = await stat(path).catch(() => null);
     if (info === null || !mayExecute(info, user)) return false;
   }
