@@ -11,7 +11,7 @@
  * so, without it). Figures, not assertions: the tests assert each case.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,17 +145,15 @@ async function main(): Promise<void> {
       continue;
     }
     const parent = await mkdtemp(join(tmpdir(), 'oversold-hostile-'));
-    const before = admin ? await scratchState(admin) : [];
+    // As root the server runs as the postgres user, who must be able to enter the folder.
+    await chmod(parent, 0o755);
     const started = performance.now();
-    const { code, signal, output } = await run(kase, parent);
+    const { code, signal, output, pid } = await run(kase, parent);
     const seconds = (performance.now() - started) / 1000;
     // Leftovers are judged after the watchdog had its moment (it stops the server within ~0.1 s).
     await settle(kase.signal === 'SIGKILL' ? 3000 : 500);
     const left = [...(await folders(parent)), ...serverProcesses(parent)];
-    if (admin) {
-      const after = await scratchState(admin);
-      left.push(...after.filter((item) => !before.includes(item)));
-    }
+    if (admin) left.push(...(await scratchLeftOf(admin, pid)));
     await rm(parent, { recursive: true, force: true });
     const said = causeLine(output).replace(/\|/g, '\\|').slice(0, 160);
     console.log(
@@ -168,7 +166,7 @@ async function main(): Promise<void> {
 function run(
   kase: Case,
   parent: string,
-): Promise<{ code: number | null; signal: string | null; output: string }> {
+): Promise<{ code: number | null; signal: string | null; output: string; pid: number }> {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', OVERSOLD_TMPDIR: parent };
   if (kase.mode === 'embedded') env.DATABASE_URL = '';
   const args = kase.mode === 'url' && url ? [...kase.args, '--database-url', url] : [...kase.args];
@@ -202,7 +200,7 @@ function run(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(guard);
-      resolve({ code, signal, output });
+      resolve({ code, signal, output, pid: child.pid ?? 0 });
     });
   });
 }
@@ -221,12 +219,16 @@ function serverProcesses(parent: string): string[] {
   }
 }
 
-async function scratchState(admin: pg.Client): Promise<string[]> {
+/** This oversold process's scratch database (named after its pid) and any session still in it. */
+async function scratchLeftOf(admin: pg.Client, pid: number): Promise<string[]> {
+  const pattern = `oversold\\_${pid}\\_%`;
   const databases = await admin.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname LIKE 'oversold\\_%'",
+    'SELECT datname FROM pg_database WHERE datname LIKE $1',
+    [pattern],
   );
   const sessions = await admin.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'oversold%' AND pid <> pg_backend_pid()",
+    'SELECT pid FROM pg_stat_activity WHERE datname LIKE $1 AND pid <> pg_backend_pid()',
+    [pattern],
   );
   return [
     ...databases.rows.map((row) => `database ${row.datname}`),
