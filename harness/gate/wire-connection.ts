@@ -225,7 +225,7 @@ export class WireConnection {
         if (this.#phase === 'open' && (type === 'Q' || type === 'E')) {
           // The server keeps an Execute's answer until Sync or Flush, and the
           // Sync may be queued behind the next statement: ask for it now.
-          if (type === 'E') server.write(FLUSH);
+          if (type === 'E' && !this.#flushQueued()) server.write(FLUSH);
           this.#sent(type === 'Q' ? 'query' : 'execute');
         }
       }
@@ -234,7 +234,17 @@ export class WireConnection {
     }
   }
 
-  #boundText(bind: Buffer): string {
+  /** Whether a Sync or Flush is queued before the next statement (it will follow the Execute at once). */
+  #flushQueued(): boolean {
+    for (const frame of this.#queue) {
+      const type = String.fromCharCode(frame[0]!);
+      if (type === 'S' || type === 'H') return true;
+      if (type === 'Q' || type === 'B' || type === 'E') return false;
+    }
+    return false;
+  }
+
+    #boundText(bind: Buffer): string {
     const [, statement] = cStrings(bind, 2);
     return this.#statements.get(statement ?? '') ?? `EXECUTE ${statement}`;
   }
