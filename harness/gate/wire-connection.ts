@@ -244,7 +244,7 @@ export class WireConnection {
     return false;
   }
 
-    #boundText(bind: Buffer): string {
+  #boundText(bind: Buffer): string {
     const [, statement] = cStrings(bind, 2);
     return this.#statements.get(statement ?? '') ?? `EXECUTE ${statement}`;
   }
