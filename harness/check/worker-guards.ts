@@ -45,8 +45,9 @@ export function guardedStrategy(
           post({ type: 'setup-done' });
         }
       : undefined,
-    purchase: (db, request) =>
-      inStrategyScope(path, 'purchase', buyerOf(request), () => purchase(db, request)),
+    // `site` is passed on: a wire strategy opens its buyer's gate there.
+    purchase: (db, request, site) =>
+      inStrategyScope(path, 'purchase', buyerOf(request), () => purchase(db, request, site)),
   };
 }
 
