@@ -22,8 +22,12 @@ export function pgConnector(url: string): SqlConnector {
           .join(' '),
       });
       // A dropped connection emits 'error' on the client; without a listener Node
-      // would crash the process. The pending query rejects on its own.
-      client.on('error', () => {});
+      // would crash the process. The pending query rejects on its own; the
+      // error (57P01 for pg_terminate_backend) is kept to explain later ones.
+      const lost: { error: unknown } = { error: null };
+      client.on('error', (error) => {
+        lost.error ??= error;
+      });
       client.on('notice', () => {});
       try {
         await client.connect();
@@ -32,7 +36,7 @@ export function pgConnector(url: string): SqlConnector {
         throw error;
       }
       const pidRow = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      return new PgSession(client, pidRow.rows[0]!.pid);
+      return new PgSession(client, pidRow.rows[0]!.pid, lost);
     },
   };
 }
@@ -48,10 +52,13 @@ class PgSession implements SqlSession {
   /** The previous query's settlement: one session runs one query at a time. */
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Why the connection died, once it has (the server's FATAL, or the socket's error). */
+  readonly #lost: { readonly error: unknown };
 
-  constructor(client: pg.Client, pid: number) {
+  constructor(client: pg.Client, pid: number, lost: { readonly error: unknown }) {
     this.#client = client;
     this.pid = pid;
+    this.#lost = lost;
   }
 
   query(
@@ -79,6 +86,9 @@ class PgSession implements SqlSession {
       const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
       return { rows: last.rows, rowCount: last.rowCount, command: last.command };
     } catch (error) {
+      // pg answers every query after a dropped connection with "Client has
+      // encountered a connection error and is not queryable": say what dropped it.
+      if (!(error instanceof pg.DatabaseError) && this.#lost.error) throw toStatementError(this.#lost.error);
       throw toStatementError(error);
     }
   }

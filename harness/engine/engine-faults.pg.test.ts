@@ -53,6 +53,18 @@ describe('what the engine says when a strategy or the server misbehaves', () => 
     expect(next.outcomes.get(1)).toEqual({ kind: 'returned', value: 'purchased' });
   });
 
+  it("says a buyer's connection was lost between runs, with the server's SQLSTATE (regression: 'Client has encountered a connection error')", async () => {
+    const strategy = await load(fixture('terminates-other-buyer.ts'));
+    await using workspace = await openWorkspace(lab, strategy);
+    // Buyer 1 finishes first; then buyer 2 ends buyer 1's backend. The run itself completes.
+    await runSchedule(workspace, strategy, twoBuyers(), [1, 1, 2]);
+    const failure = await runSchedule(workspace, strategy, twoBuyers(), []).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConnectionLostError);
+    expect((failure as Error).message).toMatch(
+      /^buyer 1's connection to PostgreSQL was lost between runs \(SQLSTATE 57P01: terminating connection due to administrator command\)/,
+    );
+  });
+
   it('fails a strategy that replaces oversold.pause, and puts it back for the next strategy', async () => {
     const options = {
       runs: 3,

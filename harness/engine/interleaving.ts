@@ -4,7 +4,7 @@ import type { ControlSession } from './control-session.ts';
 import { type Deferred, deferred } from './deferred.ts';
 import { ConnectionLostError, HangError, ScheduleError, StrategyMistakeError } from './errors.ts';
 import { badReturnMessage, hangError, openTransactionError, stuckError } from './interleaving-diagnosis.ts';
-import { type QueryResult, StatementError } from './sql-session.ts';
+import { isConnectionLost, type QueryResult, StatementError } from './sql-session.ts';
 import { type BuyerOutcome, boundText, oneLine, type TraceEvent } from './trace.ts';
 import { sameIds, unstableBuyers, waitCycle } from './wait-graph.ts';
 
@@ -466,11 +466,6 @@ function deadlockError(victim: number, cycle: readonly number[]): StatementError
   return new StatementError('deadlock detected', '40P01', {
     detail: `oversold broke a deadlock among buyers ${cycle.join(', ')} by cancelling buyer ${victim}'s statement, the one that had waited longest, as PostgreSQL's deadlock detector would`,
   });
-}
-
-/** Class 08 (connection exception) and the 57P0x shutdown codes: the session is gone. */
-function isConnectionLost(code: string): boolean {
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
 }
 
 /** What a buyer threw, in words, even when it threw something that is not an Error. */

@@ -55,3 +55,8 @@ export class StatementError extends Error {
     this.constraint = extra.constraint;
   }
 }
+
+/** Class 08 (connection exception) and the 57P0x shutdown codes: the session is gone. */
+export function isConnectionLost(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
+}

@@ -1,7 +1,8 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import { ControlSession } from './control-session.ts';
+import { ConnectionLostError } from './errors.ts';
 import type { LabHandle } from './lab.ts';
-import type { SessionOptions, SqlSession } from './sql-session.ts';
+import { isConnectionLost, type SessionOptions, type SqlSession } from './sql-session.ts';
 import { oversoldSchemaSql } from './workspace-sql.ts';
 
 export interface BuyerSession {
@@ -126,15 +127,26 @@ export class Workspace implements AsyncDisposable {
    * advisory lock could otherwise block this run's buyers.
    */
   async prepareBuyers(ids: readonly number[]): Promise<void> {
-    const dirty = [...this.#dirty].map((id) => this.#buyers.get(id)).filter((buyer) => buyer !== undefined);
+    const dirty = [...this.#dirty].flatMap((id) => {
+      const buyer = this.#buyers.get(id);
+      return buyer ? [{ id, buyer }] : [];
+    });
     this.#dirty.clear();
     for (const id of ids) this.#dirty.add(id);
     await Promise.all(
-      dirty.map(async (buyer) => {
-        // DISCARD ALL (settings, advisory locks, temp tables, prepared statements)
-        // cannot run inside a transaction block; ROLLBACK first only when in one.
-        if (buyer.session.inTransaction() !== false) await buyer.session.query('ROLLBACK');
-        await buyer.session.query('DISCARD ALL');
+      dirty.map(async ({ id, buyer }) => {
+        try {
+          // DISCARD ALL (settings, advisory locks, temp tables, prepared statements)
+          // cannot run inside a transaction block; ROLLBACK first only when in one.
+          if (buyer.session.inTransaction() !== false) await buyer.session.query('ROLLBACK');
+          await buyer.session.query('DISCARD ALL');
+        } catch (error) {
+          const code = String((error as { code?: unknown }).code ?? '');
+          if (!isConnectionLost(code)) throw error;
+          throw new ConnectionLostError(
+            `buyer ${id}'s connection to PostgreSQL was lost between runs (SQLSTATE ${code}: ${(error as Error).message}): something outside oversold ended its session (pg_terminate_backend, a server restart); check the server and run again`,
+          );
+        }
       }),
     );
   }
