@@ -19,8 +19,11 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
   #gate: BuyerGate | null = null;
   /** The first thing of this run the gate could not schedule. */
   #problem: string | null = null;
-  /** Connections that reached the server during this run (a program that never connects is a mistake). */
-  connectedThisRun = 0;
+  /** Connections that reached the server so far (a program that never connects is a mistake). */
+  connectionsOpened = 0;
+  /** What else ends with the endpoint (a buyer program started ahead). */
+  readonly #onClose: (() => Promise<void>)[] = [];
+  closing = false;
   /** One statement at a time per buyer, even across its connections (a pool's). */
   #turn: Promise<unknown> = Promise.resolve();
 
@@ -67,8 +70,6 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
    */
   async during<T>(gate: BuyerGate, body: () => Promise<T>, { clientsGone = false } = {}): Promise<T> {
     this.#gate = gate;
-    this.#problem = null;
-    this.connectedThisRun = 0;
     this.#turn = Promise.resolve();
     for (const connection of this.#connections) if (connection.pid !== 0) gate.pids.add(connection.pid);
     const abandon = () => this.closeConnections();
@@ -95,7 +96,7 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
   }
 
   opened(connection: WireConnection): void {
-    this.connectedThisRun += 1;
+    this.connectionsOpened += 1;
     this.#gate?.pids.add(connection.pid);
   }
 
@@ -123,7 +124,14 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
     await Promise.all(connections.map((connection) => connection.ended));
   }
 
+  /** Runs `dispose` when the endpoint closes. */
+  onClose(dispose: () => Promise<void>): void {
+    this.#onClose.push(dispose);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.#onClose.splice(0).map((dispose) => dispose()));
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await this.closeConnections();
     await closed;

@@ -1,18 +1,23 @@
-import { spawn } from 'node:child_process';
 import type { BuyerGate } from '../engine/buyer-gate.ts';
 import type { BuyerEndpoint } from './buyer-endpoint.ts';
+import { BuyerProgram, type CommandSpec, lastLine } from './buyer-program.ts';
 
-/** A command strategy's program, as its `.json` file gives it. */
-export interface CommandSpec {
-  readonly command: readonly string[];
-  /** The `.json` file's folder: the program runs there. */
-  readonly cwd: string;
-  /** Longest one buyer's program may run. */
-  readonly timeoutMs: number;
+export type { CommandSpec } from './buyer-program.ts';
+
+/** Each buyer's program for its next run, started ahead (one per endpoint: one strategy per workspace). */
+const nextPrograms = new WeakMap<BuyerEndpoint, BuyerProgram>();
+
+/**
+ * Starts the program of this buyer's next run now, between runs, so that its
+ * start-up is not the next run's: it waits for its request on stdin. Killed
+ * when the endpoint closes.
+ */
+export function startNextProgram(spec: CommandSpec, endpoint: BuyerEndpoint): void {
+  if (nextPrograms.has(endpoint) || endpoint.closing) return;
+  const program = new BuyerProgram(spec, endpoint);
+  nextPrograms.set(endpoint, program);
+  endpoint.onClose(() => program.kill());
 }
-
-/** The most of each stream kept: the outcome and the error are on their last lines. */
-const KEPT_BYTES = 64 * 1024;
 
 /**
  * Runs one buyer's program: the request as one JSON line on stdin, its gate
@@ -32,59 +37,29 @@ export async function runCommandBuyer(
     gate.mistake ??= message;
     return new Error(message);
   };
-  const { user, password, database } = endpoint.target;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: endpoint.url,
-    PGHOST: '127.0.0.1',
-    PGPORT: String(endpoint.port),
-    PGUSER: user,
-    PGDATABASE: database,
-  };
-  if (password !== undefined) env.PGPASSWORD = password;
-  else delete env.PGPASSWORD;
-  const [program, ...args] = spec.command;
-  // Its own process group, so a timeout ends whatever the program started too.
-  const child = spawn(program!, args, { cwd: spec.cwd, env, stdio: 'pipe', detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout = (stdout + chunk.toString('utf8')).slice(-KEPT_BYTES);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-KEPT_BYTES);
-  });
-  child.stdin.on('error', () => {}); // a program that never reads stdin closes it early
-  child.stdin.end(`${JSON.stringify(request)}\n`);
-  let ended: string | null = null;
-  const kill = (why: string) => {
-    ended ??= why;
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  };
+  const program = nextPrograms.get(endpoint) ?? new BuyerProgram(spec, endpoint);
+  nextPrograms.delete(endpoint);
+  program.request(request);
+  let ended: 'timeout' | 'abandoned' | null = null;
   // The timer is the strategy's own timeoutMs guard for a program that never ends.
-  const timer = setTimeout(() => kill('timeout'), spec.timeoutMs);
-  const abandon = () => kill('abandoned');
+  const timer = setTimeout(() => {
+    ended ??= 'timeout';
+    void program.kill();
+  }, spec.timeoutMs);
+  const abandon = () => {
+    ended ??= 'abandoned';
+    void program.kill();
+  };
   gate.closed.addEventListener('abort', abandon, { once: true });
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>(
-    (resolve) => {
-      child.once('error', (error) => resolve(error));
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    },
-  );
+  const exit = await program.exited;
   clearTimeout(timer);
   gate.closed.removeEventListener('abort', abandon);
   // Its sockets closed with it: wait until the gate has seen each go (and why: SSL, COPY…).
   await endpoint.connectionsEnded();
-  const lastError = lastLine(stderr);
+  const lastError = lastLine(program.stderr);
   const said = lastError ? `: ${lastError}` : '';
-  if (exit instanceof Error) {
-    const code = (exit as NodeJS.ErrnoException).code ?? exit.message;
+  if ('error' in exit) {
+    const code = (exit.error as NodeJS.ErrnoException).code ?? exit.error.message;
     throw fail(
       `${buyer} could not start (${code}): check "command" in the strategy's .json; it runs from the file's folder, so a script's path is relative to it`,
     );
@@ -96,7 +71,7 @@ export async function runCommandBuyer(
     );
   }
   if (ended === 'abandoned') throw new Error(`${buyer} was stopped: the run was abandoned`);
-  if (endpoint.connectedThisRun === 0) {
+  if (endpoint.connectionsOpened === program.connectionsBefore) {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
     throw fail(
       `${buyer} ${how} without connecting to its database${said}: it must connect with DATABASE_URL or libpq's PGHOST/PGPORT/PGUSER/PGDATABASE`,
@@ -104,19 +79,9 @@ export async function runCommandBuyer(
   }
   if (exit.signal) throw fail(`${buyer} crashed (killed by ${exit.signal})${said}`);
   if (exit.code !== 0) throw new Error(`${buyer} exited with status ${exit.code}${said}`);
-  const outcome = lastLine(stdout);
+  const outcome = lastLine(program.stdout);
   if (outcome !== 'purchased' && outcome !== 'sold-out') {
     throw new Error(`${buyer} printed ${JSON.stringify(outcome)} last, not purchased or sold-out${said}`);
   }
   return outcome;
-}
-
-function lastLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.length > 0)
-      .at(-1) ?? ''
-  );
 }

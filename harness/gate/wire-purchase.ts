@@ -2,7 +2,7 @@ import { type BuyerDb, type BuyerGate, gateOf } from '../engine/buyer-gate.ts';
 import type { BuyerSite } from '../engine/run-case.ts';
 import type { BuyerEndpoint } from './buyer-endpoint.ts';
 import { endpointFor } from './buyer-endpoints.ts';
-import { type CommandSpec, runCommandBuyer } from './command-buyer.ts';
+import { type CommandSpec, runCommandBuyer, startNextProgram } from './command-buyer.ts';
 
 /** What a `connect: 'url'` strategy's purchase() receives beside the request. */
 export interface WireConnectContext {
@@ -23,7 +23,14 @@ export function urlPurchase(
 /** purchase(db, request) for a command strategy: runs its program once for this buyer. */
 export function commandPurchase(spec: CommandSpec): Purchase {
   return (db, request, site) =>
-    throughGate(db, site, (endpoint, gate) => runCommandBuyer(spec, endpoint, gate, request), true);
+    throughGate(
+      db,
+      site,
+      (endpoint, gate) => runCommandBuyer(spec, endpoint, gate, request),
+      true,
+      // The next run's program starts now, outside any run: its start-up is not scheduled.
+      (endpoint) => startNextProgram(spec, endpoint),
+    );
 }
 
 async function throughGate<T>(
@@ -31,6 +38,7 @@ async function throughGate<T>(
   site: BuyerSite | undefined,
   body: (endpoint: BuyerEndpoint, gate: BuyerGate) => Promise<T>,
   clientsGone: boolean,
+  after?: (endpoint: BuyerEndpoint) => void,
 ): Promise<T> {
   const gate = gateOf(db);
   if (!gate || !site) {
@@ -39,5 +47,9 @@ async function throughGate<T>(
     );
   }
   const endpoint = await endpointFor(site);
-  return endpoint.during(gate, () => body(endpoint, gate), { clientsGone });
+  try {
+    return await endpoint.during(gate, () => body(endpoint, gate), { clientsGone });
+  } finally {
+    after?.(endpoint);
+  }
 }
