@@ -1,24 +1,9 @@
 import fc from 'fast-check';
 import type { TicketCase } from '../harness/scenarios/tickets-scenario.ts';
+import { type CaseRanges, defaultCaseRanges } from './case-ranges.ts';
 
-/** An inclusive range of whole numbers, as `--capacity 1..3` gives it. */
-export interface Range {
-  readonly min: number;
-  readonly max: number;
-}
-
-/** The ranges a check draws cases from (`--capacity`, `--buyers`, `--quantity`). */
-export interface CaseRanges {
-  readonly capacity: Range;
-  readonly buyers: Range;
-  readonly quantity: Range;
-}
-
-export const defaultCaseRanges: CaseRanges = {
-  capacity: { min: 1, max: 3 },
-  buyers: { min: 2, max: 4 },
-  quantity: { min: 1, max: 1 },
-};
+export type { CaseRanges, Range } from './case-ranges.ts';
+export { defaultCaseRanges } from './case-ranges.ts';
 
 /**
  * Cases of the tickets scenario. Buyers come first so that shrinking removes

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultCaseRanges } from '../../properties/case-arbitrary.ts';
+import { defaultCaseRanges, formatRange } from '../../properties/case-ranges.ts';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import type { ReportFiles } from '../../reports/report-files.ts';
 import type { CheckReport } from '../check/report-model.ts';
@@ -99,18 +99,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         100,
       )
       .option('--seed <n>', 'fast-check seed; the same seed gives the same cases', parseSeed)
-      .option(
-        '--capacity <range>',
-        'initial stock range',
-        parseRange('--capacity', 0, 1_000_000),
-        defaultCaseRanges.capacity,
+      .addOption(
+        new Option('--capacity <range>', 'initial stock range')
+          .argParser(parseRange('--capacity', 0, 1_000_000))
+          .default(defaultCaseRanges.capacity, formatRange(defaultCaseRanges.capacity)),
       )
-      .option('--buyers <range>', 'buyers per case', parseRange('--buyers', 1, 32), defaultCaseRanges.buyers)
-      .option(
-        '--quantity <range>',
-        'units per buyer',
-        parseRange('--quantity', 1, 1_000_000),
-        defaultCaseRanges.quantity,
+      .addOption(
+        new Option('--buyers <range>', 'buyers per case')
+          .argParser(parseRange('--buyers', 1, 32))
+          .default(defaultCaseRanges.buyers, formatRange(defaultCaseRanges.buyers)),
+      )
+      .addOption(
+        new Option('--quantity <range>', 'units per buyer')
+          .argParser(parseRange('--quantity', 1, 1_000_000))
+          .default(defaultCaseRanges.quantity, formatRange(defaultCaseRanges.quantity)),
       )
       .option('--isolate', "run each buyer's code in a child process of its own (untrusted strategies)")
       .option(

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { Range } from '../../properties/case-arbitrary.ts';
+import type { Range } from '../../properties/case-ranges.ts';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import type { DatabaseSource } from '../database/started-database.ts';
 

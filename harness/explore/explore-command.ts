@@ -1,13 +1,9 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
-import { toJson, writeReportFile } from '../../reports/json-report.ts';
-import { preflightReportFiles, writeReportFiles } from '../../reports/report-files.ts';
-import { exitCodeOf } from '../check/report-model.ts';
 import { addCommand, UsageError } from '../cli/main.ts';
 import { parseDbSource, parsePositive, parseProperties, parseQuantities } from '../cli/options.ts';
 import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
-import { formatExploreReport } from './explore-console.ts';
-import { type ExploreReport, runExplore } from './run-explore.ts';
+import type { ExploreReport } from './run-explore.ts';
 
 interface ExploreOptions {
   buyers?: number;
@@ -103,6 +99,20 @@ addCommand((program, io, setExit) => {
           );
         }
       }
+      // Loaded when the command runs, so that --help and --version start fast.
+      const [
+        { toJson, writeReportFile },
+        { preflightReportFiles, writeReportFiles },
+        { exitCodeOf },
+        { formatExploreReport },
+        { runExplore },
+      ] = await Promise.all([
+        import('../../reports/json-report.ts'),
+        import('../../reports/report-files.ts'),
+        import('../check/report-model.ts'),
+        import('./explore-console.ts'),
+        import('./run-explore.ts'),
+      ]);
       const files = { junit: opts.junit, markdown: opts.markdown, html: opts.html };
       await preflightReportFiles({ ...files, json: opts.json });
       const url = opts.databaseUrl ?? io.env.DATABASE_URL;
@@ -132,13 +142,15 @@ addCommand((program, io, setExit) => {
       }
       io.out(formatExploreReport(report, { width: io.width, color: io.color }));
       await writeReportFiles(files, report);
-      if (opts.json) await writeReportFile(opts.json, `${JSON.stringify(exploreJson(report), null, 2)}\n`);
+      if (opts.json) {
+        await writeReportFile(opts.json, `${JSON.stringify(exploreJson(report, toJson), null, 2)}\n`);
+      }
       setExit(exitCodeOf(report));
     });
 });
 
 /** The check's JSON report, with each strategy's `exploration` beside its verdicts. */
-export function exploreJson(report: ExploreReport): unknown {
+export function exploreJson(report: ExploreReport, toJson: (report: ExploreReport) => unknown): unknown {
   const json = toJson(report) as { strategies: Record<string, unknown>[] };
   return {
     ...json,
