@@ -14,10 +14,15 @@ export interface CaseRanges {
   readonly quantity: Range;
 }
 
+/**
+ * Two units per buyer at most by default: a guard written `remaining > 0`
+ * instead of `remaining >= quantity` only oversells when a buyer asks for
+ * more than what is left, which one unit per buyer never does.
+ */
 export const defaultCaseRanges: CaseRanges = {
   capacity: { min: 1, max: 3 },
   buyers: { min: 2, max: 4 },
-  quantity: { min: 1, max: 1 },
+  quantity: { min: 1, max: 2 },
 };
 
 /** `{ min: 1, max: 3 }` → `1..3`, `{ min: 2, max: 2 }` → `2`: as people type it. */

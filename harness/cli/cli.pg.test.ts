@@ -136,6 +136,17 @@ describe('oversold check and replay (real CLI, real PostgreSQL)', () => {
     expect(report.strategies[0]!.properties['no-oversell']!.passed).toBe(false);
   });
 
+  it('catches a guard written remaining > 0 instead of remaining >= quantity with the default ranges', async () => {
+    const { code, report } = await checkJson([fixture('guard-ignores-quantity.ts'), '--seed', '3']);
+    expect(code).toBe(1);
+    const property = report.strategies[0]!.properties['no-oversell']!;
+    expect(property.passed).toBe(false);
+    expect(property.counterexample!.buyers.some((buyer) => buyer.quantity > 1)).toBe(true);
+    // One unit per buyer cannot tell the two guards apart: the default's second unit is what finds it.
+    const single = await checkJson([fixture('guard-ignores-quantity.ts'), '--seed', '3', '--quantity', '1']);
+    expect(single.report.strategies[0]!.properties['no-oversell']!.passed).toBe(true);
+  });
+
   it('exits 0 for a safe strategy and reports every property held', async () => {
     const { code, report } = await checkJson(['strategies/guarded-update.ts', '--seed', '4', '--runs', '30']);
     expect(code).toBe(0);
