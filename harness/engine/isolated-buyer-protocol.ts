@@ -4,6 +4,8 @@ import type { Step } from './buyer-gate.ts';
 import type { QueryResult } from './sql-session.ts';
 import { MESSAGE_LIMIT } from './trace.ts';
 
+export { boundText } from './trace.ts';
+
 /** What a strategy's module declares, in a form that crosses a process boundary. */
 export interface StrategyMetadata {
   readonly name: string;
@@ -49,17 +51,6 @@ export const MAX_TEXT = MESSAGE_LIMIT;
  * more than this.
  */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
-
-/**
- * Keeps the start of a text, saying how many characters were cut, in at most
- * `max` characters in all: bounding it again at the same limit (as the engine
- * does with every message) then keeps it whole, and the count stays true.
- */
-export function boundText(text: string, max = MAX_TEXT): string {
-  if (text.length <= max) return text;
-  const kept = Math.max(max - 48, 0);
-  return `${text.slice(0, kept)}… (${text.length - kept} more characters cut)`;
-}
 
 /** Writes one message as a length-prefixed V8 serialization (what `serialization: 'advanced'` sends). */
 export function writeFrame(socket: Socket, message: unknown): void {

@@ -40,8 +40,13 @@ export function oneLine(sql: string): string {
 /** Longest message a report keeps of anything a strategy produced. */
 export const MESSAGE_LIMIT = 4096;
 
-/** Keeps the first `limit` characters of a message and says how much was cut. */
+/**
+ * Keeps the start of a text, saying how many characters were cut, in at most
+ * `limit` characters in all: bounding it again at the same limit (a child's
+ * message, then the report's) keeps it whole, and the count stays true.
+ */
 export function boundText(text: string, limit = MESSAGE_LIMIT): string {
   if (text.length <= limit) return text;
-  return `${text.slice(0, limit)}… (${text.length - limit} more characters cut)`;
+  const kept = Math.max(limit - 48, 0);
+  return `${text.slice(0, kept)}… (${text.length - kept} more characters cut)`;
 }
