@@ -148,7 +148,7 @@ describe('a strategy cannot end, crash or hang oversold check', () => {
   });
 
   it('a busy loop in purchase is ended after --timeout (was: never ended)', async () => {
-    const run = await check([hostile('busy-loop'), '--timeout', '2000']);
+    const run = await check([hostile('busy-loop'), '--timeout', '5000']);
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(errorOf(run, 'busy-loop')).toMatch(
       /hung: its code kept the JavaScript thread busy for \d+ ms \(an endless loop\?\)/,
@@ -173,9 +173,9 @@ describe('a strategy cannot end, crash or hang oversold check', () => {
   });
 
   it('a setup() that never resolves is bounded by --timeout', async () => {
-    const run = await check([hostile('setup-hangs'), '--timeout', '2000']);
+    const run = await check([hostile('setup-hangs'), '--timeout', '5000']);
     expect(run.code, run.stdout + run.stderr).toBe(2);
-    expect(errorOf(run, 'setup-hangs')).toContain('setup() did not finish within 2000 ms (--timeout)');
+    expect(errorOf(run, 'setup-hangs')).toContain('setup() did not finish within 5000 ms (--timeout)');
     expect(run.leftovers).toEqual([]);
   });
 });
