@@ -149,13 +149,16 @@ export function superviseCheck(
       }
       return;
     }
+    const busy = `${identity.file}: hung${placeText(phase)}: its code kept the JavaScript thread busy for ${Math.round(at - lastBeat)} ms (an endless loop?)`;
     if (at - lastBeat > busyLimit) {
-      stop(
-        `${identity.file}: hung${placeText(phase)}: its code kept the JavaScript thread busy for ${Math.round(at - lastBeat)} ms (an endless loop?)`,
-      );
+      stop(busy);
     } else if (phase === 'loading' && at - phaseSince > timeout) {
+      // A loop that began a little after loading did has not yet reached the
+      // busy limit, but its silence already says which it is.
       stop(
-        `${identity.file}: did not finish loading within ${timeout} ms (--timeout): its top-level code never finished (an await that never resolves?)`,
+        at - lastBeat > MIN_BUSY_LIMIT_MS
+          ? busy
+          : `${identity.file}: did not finish loading within ${timeout} ms (--timeout): its top-level code never finished (an await that never resolves?)`,
       );
     } else if (phase === 'setup' && at - phaseSince > timeout) {
       stop(
