@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const bin = fileURLToPath(new URL('../../harness/bin.mjs', import.meta.url));
+/** The CLI from the sources, for tests that drive the child themselves. */
+export const cliBin = fileURLToPath(new URL('../../harness/bin.mjs', import.meta.url));
 
 export interface CliResult {
   /** The oversold process's pid (its scratch database is named after it). */
@@ -18,7 +19,7 @@ export function runCli(
   env: Record<string, string | undefined> = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [cliBin, ...args], {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
