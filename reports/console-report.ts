@@ -3,8 +3,10 @@ import type {
   CheckReport,
   Counterexample,
   PropertyReport,
+  Searched,
   StrategyReport,
 } from '../harness/check/report-model.ts';
+import { formatRange } from '../properties/case-ranges.ts';
 import { renderTimeline } from './timeline.ts';
 
 export interface ConsoleOptions {
@@ -12,28 +14,51 @@ export interface ConsoleOptions {
   readonly width?: number;
   /** Colour output (on a terminal only). */
   readonly color?: boolean;
+  /** How the user types oversold (`npx oversold` when it is not on PATH): replay lines start with it. */
+  readonly command?: string;
 }
 
 /** The human report of `oversold check`: one line per strategy and property, then each failure in full. */
 export function formatCheckReport(report: CheckReport, options: ConsoleOptions = {}): string {
+  const blocks = report.strategies.map((strategy) => formatStrategyReport(strategy, options));
+  return [...blocks, formatSummary(report, options)].join('\n');
+}
+
+/** One strategy's block: printed as soon as that strategy is checked. */
+export function formatStrategyReport(strategy: StrategyReport, options: ConsoleOptions = {}): string {
   const colors = pc.createColors(options.color ?? false);
-  const lines: string[] = [];
-  for (const strategy of report.strategies) {
-    lines.push(...strategyLines(strategy, colors, options.width ?? 120));
-  }
+  return strategyLines(strategy, colors, options.width ?? 120, options.command ?? 'oversold').join('\n');
+}
+
+/** The last line: the counts, then what was searched, so that "passed" never hides what was not tried. */
+export function formatSummary(report: CheckReport, options: ConsoleOptions = {}): string {
+  const colors = pc.createColors(options.color ?? false);
   const failed = report.strategies.filter((strategy) => !strategy.passed && strategy.error === null).length;
   const broken = report.strategies.filter((strategy) => strategy.error !== null).length;
   const passed = report.strategies.length - failed - broken;
-  lines.push('');
-  lines.push(
-    `${passed} passed, ${failed} failed${broken ? `, ${broken} could not be evaluated` : ''}${report.seed === null ? '' : ` · seed ${report.seed}`} · PostgreSQL ${report.database.serverVersion} (${report.database.source})`,
-  );
-  return lines.join('\n');
+  const counts = [
+    failed || broken ? `${passed} passed` : colors.green(`${passed} passed`),
+    failed ? colors.red(`${failed} failed`) : `${failed} failed`,
+    ...(broken ? [colors.red(`${broken} could not be evaluated`)] : []),
+  ].join(', ');
+  const searched = report.searched ? ` · ${searchedText(report.searched)}` : '';
+  const seed = report.searched || report.seed === null ? '' : ` · seed ${report.seed}`;
+  return `\n${counts}${searched}${seed} · PostgreSQL ${report.database.serverVersion} (${report.database.source})`;
+}
+
+/** `capacity 1..3, buyers 2..4, quantity 1..2, 100 runs, seed 42`: the search in the words of the flags. */
+export function searchedText(searched: Searched): string {
+  return `capacity ${formatRange(searched.capacity)}, buyers ${formatRange(searched.buyers)}, quantity ${formatRange(searched.quantity)}, ${searched.runs} runs, seed ${searched.seed}`;
+}
+
+/** A printed `oversold …` command as the user must type it. */
+export function asTyped(command: string, oversold: string): string {
+  return command.startsWith('oversold ') ? `${oversold}${command.slice('oversold'.length)}` : command;
 }
 
 type Colors = ReturnType<typeof pc.createColors>;
 
-function strategyLines(strategy: StrategyReport, colors: Colors, width: number): string[] {
+function strategyLines(strategy: StrategyReport, colors: Colors, width: number, command: string): string[] {
   const lines: string[] = [];
   const mark = strategy.error ? colors.red('!') : strategy.passed ? colors.green('✓') : colors.red('✗');
   const seconds = (strategy.durationMs / 1000).toFixed(1);
@@ -50,7 +75,15 @@ function strategyLines(strategy: StrategyReport, colors: Colors, width: number):
     if (!property.counterexample) continue;
     lines.push('');
     lines.push(
-      ...counterexampleLines(strategy, property, property.counterexample, colors, width, !shownTimeline),
+      ...counterexampleLines(
+        strategy,
+        property,
+        property.counterexample,
+        colors,
+        width,
+        !shownTimeline,
+        command,
+      ),
     );
     shownTimeline = true;
   }
@@ -77,6 +110,7 @@ export function counterexampleLines(
   colors: Colors,
   width: number,
   withTimeline: boolean,
+  command = 'oversold',
 ): string[] {
   const lines: string[] = [];
   const expected = property.asExpected ? ' (expected)' : '';
@@ -106,6 +140,6 @@ export function counterexampleLines(
   lines.push(`  sold ${sold}: ${outcomes}`);
   lines.push(`  ${colors.red(example.why)}`);
   if (example.anomaly) lines.push(`  ${colors.yellow(example.anomaly)}`);
-  lines.push(`  replay: ${colors.cyan(example.replay)}`);
+  lines.push(`  replay: ${colors.cyan(asTyped(example.replay, command))}`);
   return lines;
 }

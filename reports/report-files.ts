@@ -27,6 +27,18 @@ export function registerReportWriter(format: keyof ReportFiles, writer: Writer):
   writers[format] = writer;
 }
 
+const titles: Record<keyof ReportFiles, string> = {
+  json: 'JSON report',
+  junit: 'JUnit report',
+  markdown: 'Markdown report',
+  html: 'HTML report',
+};
+
+/** `JSON report: r.json`, one line per file written, to print after writing them. */
+export function reportFileLines(files: ReportFiles): string[] {
+  return requested(files).map(([format, file]) => `${titles[format]}: ${file}`);
+}
+
 export async function writeReportFiles(files: ReportFiles, report: CheckReport): Promise<void> {
   for (const [format, file] of requested(files)) {
     const writer = writers[format];

@@ -1,3 +1,4 @@
+import type { Range } from '../../properties/case-ranges.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import type { DatabaseSource } from '../database/started-database.ts';
 import type { BuyerOutcome, TraceEvent } from '../engine/trace.ts';
@@ -64,10 +65,22 @@ export interface StrategyReport {
   readonly properties: readonly PropertyReport[];
 }
 
+/** What a check tried, so that "holds" never hides what was not: the ranges cases came from and how many. */
+export interface Searched {
+  readonly capacity: Range;
+  readonly buyers: Range;
+  readonly quantity: Range;
+  /** Generated cases per strategy and property. */
+  readonly runs: number;
+  readonly seed: number;
+}
+
 export interface CheckReport {
   readonly passed: boolean;
   /** fast-check's seed; null for a replay, which draws nothing. */
   readonly seed: number | null;
+  /** The generated search of `oversold check`; absent for a replay or an exploration of one case. */
+  readonly searched?: Searched;
   readonly database: { readonly source: DatabaseSource; readonly serverVersion: string };
   readonly strategies: readonly StrategyReport[];
 }

@@ -1,4 +1,4 @@
-import type { CaseRanges } from '../../properties/case-arbitrary.ts';
+import type { CaseRanges } from '../../properties/case-ranges.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import { pgConnector } from '../database/pg-connector.ts';
 import { redactUrl } from '../database/redact-url.ts';
@@ -25,6 +25,11 @@ export interface RunCheckOptions {
   readonly memoryLimitMb?: number;
   readonly onStrategy?: (file: string, index: number, total: number) => void;
   readonly onInterleaving?: () => void;
+  /**
+   * Each strategy's report as soon as it is checked, to print it then. Called again for an
+   * earlier strategy when its leftover code fails after it reported (the report says so).
+   */
+  readonly onReport?: (report: StrategyReport, index: number, total: number) => void;
 }
 
 /**
@@ -46,18 +51,21 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   const blame = (disturbance: Disturbance): void => {
     const index = files.indexOf(disturbance.path);
     const earlier = strategies[index];
-    if (earlier)
-      strategies[index] = {
-        ...earlier,
-        passed: false,
-        error: `${disturbance.error} (after its check had reported)`,
-      };
+    if (!earlier) return;
+    strategies[index] = {
+      ...earlier,
+      passed: false,
+      error: `${disturbance.error} (after its check had reported)`,
+    };
+    options.onReport?.(strategies[index], index, files.length);
   };
   try {
     for (const [index, file] of files.entries()) {
       options.onStrategy?.(file, index, files.length);
       if (unreachable !== null) {
-        strategies.push(failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`));
+        const notChecked = failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`);
+        strategies.push(notChecked);
+        options.onReport?.(notChecked, index, files.length);
         continue;
       }
       let report: StrategyReport | undefined;
@@ -87,6 +95,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
         if (!supervised.reusable) thread = undefined;
       }
       strategies.push(report);
+      options.onReport?.(report, index, files.length);
       if (report.error !== null) unreachable = await serverProblem(lab, options.timeoutMs);
     }
     for (const fault of thread?.idleFaults.splice(0) ?? []) {
@@ -98,6 +107,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   return {
     passed: strategies.length > 0 && strategies.every((strategy) => strategy.passed),
     seed: options.seed,
+    searched: { ...options.ranges, runs: options.runs, seed: options.seed },
     database: { source: database.source, serverVersion: lab.info.serverVersion },
     strategies,
   };

@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from '../../test/support/run-cli.ts';
+import { cliBin, repoRoot, runCli } from '../../test/support/run-cli.ts';
 import { testDatabaseUrl } from '../../test/support/test-lab.ts';
 
 // The real `oversold` command in a child process, against the run's PostgreSQL.
@@ -89,6 +90,9 @@ describe('oversold check and replay (real CLI, real PostgreSQL)', () => {
       'strategies/naive-read-modify-write.ts',
       '--seed',
       '11',
+      // One unit each: the smallest oversell is then 2 buyers on 1 ticket.
+      '--quantity',
+      '1',
     ]);
     expect(code).toBe(0);
     const property = report.strategies[0]!.properties['no-oversell']!;
@@ -97,7 +101,8 @@ describe('oversold check and replay (real CLI, real PostgreSQL)', () => {
     expect(property.counterexample!.capacity).toBe(1);
     expect(property.counterexample!.sold).toBe(2);
     expect(stdout).toMatch(/buyer 1 +│ buyer 2/);
-    expect(stdout).toContain(`replay: ${property.counterexample!.replay}`);
+    // Printed as it must be typed: npx unless this package's oversold is on PATH.
+    expect(stdout).toContain(`replay: npx ${property.counterexample!.replay}`);
     expect(stdout).toContain('sold 2 of 1');
   });
 
@@ -145,6 +150,50 @@ describe('oversold check and replay (real CLI, real PostgreSQL)', () => {
     // One unit per buyer cannot tell the two guards apart: the default's second unit is what finds it.
     const single = await checkJson([fixture('guard-ignores-quantity.ts'), '--seed', '3', '--quantity', '1']);
     expect(single.report.strategies[0]!.properties['no-oversell']!.passed).toBe(true);
+  });
+
+  it('prints a strategy’s verdicts as soon as it is checked, and the summary last', async () => {
+    const gate = join(work, 'gate');
+    execFileSync('mkfifo', [gate]);
+    const child = spawn(
+      process.execPath,
+      [
+        cliBin,
+        'check',
+        'strategies/guarded-update.ts',
+        fixture('waits-for-gate.ts'),
+        '--runs',
+        '5',
+        '--seed',
+        '1',
+        '--database-url',
+        url,
+        '--json',
+        join(work, 'streamed.json'),
+      ],
+      { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', OVERSOLD_TEST_GATE: gate } },
+    );
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The second strategy cannot load until the gate opens: the first block must come out before.
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (/holds +no-errors/.test(stdout)) resolve();
+      });
+    });
+    expect(stdout).toMatch(/^✓ guarded-update strategies\/guarded-update\.ts/);
+    expect(stdout).not.toContain('waits-for-gate');
+    expect(stdout).not.toMatch(/passed, /);
+    await writeFile(gate, 'open');
+    expect(await exited).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /^2 passed, 0 failed · capacity 1\.\.3, buyers 2\.\.4, quantity 1\.\.2, 5 runs, seed 1 · PostgreSQL/,
+    );
+    expect(lines.at(-3)).toBe(`JSON report: ${join(work, 'streamed.json')}`);
+    // Off a terminal: no bar and no escape codes.
+    expect(stdout).not.toContain('\x1b');
   });
 
   it('exits 0 for a safe strategy and reports every property held', async () => {

@@ -16,6 +16,7 @@ import {
   parseSchedule,
   parseSeed,
 } from './options.ts';
+import { wantsColor } from './terminal-color.ts';
 
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -48,7 +49,7 @@ const defaultIo = (): CliIo => ({
   err: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
   width: process.stdout.columns ?? 120,
-  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  color: wantsColor(process.env, Boolean(process.stdout.isTTY)),
 });
 
 /** Runs the command line; resolves to the exit status (0 holds, 1 a property fails, 2 unusable). */
@@ -131,11 +132,21 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       isolate?: boolean;
       maxMemory: number;
     };
-    const { exitCodeOf, formatCheckReport, preflightReportFiles, progressBar, runCheck, writeReportFiles } =
-      await import('./command-runtime.ts');
+    const {
+      exitCodeOf,
+      formatStrategyReport,
+      formatSummary,
+      oversoldCommand,
+      preflightReportFiles,
+      progressBar,
+      reportFileLines,
+      runCheck,
+      writeReportFiles,
+    } = await import('./command-runtime.ts');
     await preflightReportFiles(reportFiles(opts));
     // The one place randomness enters: a fresh seed when none is given, always printed.
     const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31) | 0;
+    const shown = { width: io.width, color: io.color, command: oversoldCommand(io.env) };
     const progress = progressBar(opts.runs);
     let report: CheckReport;
     try {
@@ -151,6 +162,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         memoryLimitMb: opts.maxMemory,
         onStrategy: (file, index, total) => progress.strategy(file, index, total),
         onInterleaving: () => progress.tick(),
+        // Each verdict as soon as its strategy is checked; the summary waits for them all.
+        onReport: (strategy) => progress.print(() => io.out(formatStrategyReport(strategy, shown))),
       });
     } finally {
       progress.stop();
@@ -162,8 +175,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       setExit(2);
       return;
     }
-    io.out(formatCheckReport(report, { width: io.width, color: io.color }));
     await writeReportFiles(reportFiles(opts), report);
+    const written = reportFileLines(reportFiles(opts));
+    if (written.length > 0) io.out(['', ...written].join('\n'));
+    io.out(formatSummary(report, shown));
     setExit(exitCodeOf(report));
   });
 
@@ -231,9 +246,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     const {
       exitCodeOf,
       formatCheckReport,
+      oversoldCommand,
       preflightReportFiles,
       recordedTrace,
       renderTimeline,
+      reportFileLines,
       runReplay,
       writeReportFiles,
     } = await import('./command-runtime.ts');
@@ -270,8 +287,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       for (const line of renderTimeline(run.trace, buyers, io.width)) io.out(line);
       io.out('');
     }
-    io.out(formatCheckReport(report, { width: io.width, color: io.color }));
     await writeReportFiles(reportFiles(opts), report);
+    const written = reportFileLines(reportFiles(opts));
+    if (written.length > 0) io.out(written.join('\n'));
+    io.out(formatCheckReport(report, { width: io.width, color: io.color, command: oversoldCommand(io.env) }));
     setExit(exitCodeOf(report));
   });
 

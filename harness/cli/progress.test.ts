@@ -65,6 +65,36 @@ describe('progressBar', () => {
     progress.stop();
   });
 
+  it('clears its line for printed text and draws itself again below it', () => {
+    const terminal = fakeTerminal(true);
+    const progress = progressBar(100, { stream: terminal.stream, ci: false });
+    progress.strategy('strategies/guarded-update.ts', 0, 2);
+    progress.tick();
+    vi.advanceTimersByTime(1000);
+    let before = '';
+    progress.print(() => {
+      before = terminal.written();
+      terminal.stream.write('✓ guarded-update\n');
+    });
+    vi.advanceTimersByTime(1000);
+    // The bar erased its own line before the text was written …
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal escape
+    expect(before).toMatch(/\x1b\[2K(\x1b\[\?25h)?$/);
+    // … and is drawn again after it, with what it showed.
+    const after = terminal.written().split('✓ guarded-update\n')[1] ?? '';
+    expect(after).toMatch(/0\/2 strategies · strategies\/guarded-update\.ts · 1\/100 runs/);
+    progress.stop();
+  });
+
+  it('prints straight through off a terminal', () => {
+    const terminal = fakeTerminal(false);
+    const progress = progressBar(100, { stream: terminal.stream, ci: false });
+    const printed: string[] = [];
+    progress.print(() => printed.push('block'));
+    expect(printed).toEqual(['block']);
+    expect(terminal.written()).toBe('');
+  });
+
   it('draws nothing off a terminal or in CI', () => {
     for (const [isTTY, ci] of [
       [false, false],

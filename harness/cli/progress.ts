@@ -3,6 +3,8 @@ import cliProgress from 'cli-progress';
 export interface Progress {
   strategy(file: string, index: number, total: number): void;
   tick(): void;
+  /** Prints between redraws: the bar is cleared, `write` runs, the bar comes back below. */
+  print(write: () => void): void;
   stop(): void;
 }
 
@@ -12,7 +14,14 @@ export interface ProgressTerminal {
   readonly ci: boolean;
 }
 
-const silent: Progress = { strategy() {}, tick() {}, stop() {} };
+const silent: Progress = {
+  strategy() {},
+  tick() {},
+  print(write) {
+    write();
+  },
+  stop() {},
+};
 
 // cli-progress fills {value}, {total}, {percentage}, {eta}, {duration} (and their
 // _formatted forms) itself, overwriting payload keys of those names: the bar's own
@@ -34,25 +43,36 @@ export function progressBar(
   );
   let started = false;
   let runs = 0;
+  // What the bar shows, to draw it again after a print.
+  let shown = { total: 0, value: 0, strategy: '' };
+  const payload = () => ({ strategy: shown.strategy, strategyRuns: runsText(runs, runsPerStrategy) });
   return {
     strategy(file, index, total) {
       runs = 0;
-      const payload = { strategy: file, strategyRuns: runsText(runs, runsPerStrategy) };
+      shown = { total, value: index, strategy: file };
       if (!started) {
-        bar.start(total, index, payload);
+        bar.start(total, index, payload());
         started = true;
       } else {
         bar.setTotal(total);
-        bar.update(index, payload);
+        bar.update(index, payload());
       }
     },
     tick() {
       if (!started) return;
       runs += 1;
-      bar.update({ strategyRuns: runsText(runs, runsPerStrategy) });
+      bar.update(payload());
+    },
+    print(write) {
+      if (!started) return write();
+      // clearOnComplete: stopping erases the bar's line, so the text starts on a clean one.
+      bar.stop();
+      write();
+      bar.start(shown.total, shown.value, payload());
     },
     stop() {
       if (started) bar.stop();
+      started = false;
     },
   };
 }
