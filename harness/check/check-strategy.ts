@@ -90,6 +90,7 @@ export async function checkStrategy(
       choices: scheduleArbitrary(options.ranges.buyers.max),
     });
     for (const name of options.properties) {
+      const propertyStarted = now();
       const details = await fc.check(
         fc.asyncProperty(arbitrary, async ({ kase, choices }) => {
           if (fatal !== null) return true;
@@ -122,6 +123,7 @@ export async function checkStrategy(
         passed,
         ...(expected !== undefined ? { expected } : {}),
         asExpected: passed === (expected ?? true),
+        durationMs: now() - propertyStarted,
         counterexample:
           failure && !verdict.holds
             ? counterexampleOf(strategy, scenario, failure, verdict.why, details.numShrinks)
