@@ -6,6 +6,7 @@ import type {
   StrategyReport,
 } from '../harness/check/report-model.ts';
 import { PROPERTY_NAMES } from '../properties/property-names.ts';
+import { searchedText } from './console-report.ts';
 import { escapeHtml, jsonForScript } from './html/escape-html.ts';
 import { swimlaneHtml } from './html/swimlane-html.ts';
 import { toJson, writeReportFile } from './json-report.ts';
@@ -61,7 +62,7 @@ export function toHtml(report: CheckReport, assets: HtmlAssets): string {
 <header class="page-head ${report.passed ? 'page-passed' : 'page-failed'}">
 <h1>oversold <span class="verdict-word">${report.passed ? 'passed' : 'failed'}</span></h1>
 <p class="summary">${passed} passed · ${failed} failed${broken ? ` · ${broken} could not be evaluated` : ''}${report.seed === null ? '' : ` · seed <code>${report.seed}</code>`} · PostgreSQL ${escapeHtml(report.database.serverVersion)} (${escapeHtml(report.database.source)})</p>
-${attentionHtml(report)}</header>
+${report.searched ? `<p class="summary searched">Searched: ${escapeHtml(searchedText(report.searched))}</p>\n` : ''}${attentionHtml(report)}</header>
 <main>
 <section aria-labelledby="matrix-title">
 <h2 id="matrix-title">Strategies × properties</h2>

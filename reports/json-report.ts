@@ -10,6 +10,7 @@ export function toJson(report: CheckReport): unknown {
   return {
     passed: report.passed,
     seed: report.seed,
+    ...(report.searched ? { searched: report.searched } : {}),
     database: report.database,
     strategies: report.strategies.map((strategy) => ({
       name: strategy.name,
@@ -27,6 +28,7 @@ export function toJson(report: CheckReport): unknown {
             passed: property.passed,
             ...(property.expected !== undefined ? { expected: property.expected } : {}),
             asExpected: property.asExpected,
+            ...(property.durationMs !== undefined ? { durationMs: Math.round(property.durationMs) } : {}),
             counterexample: property.counterexample,
           },
         ]),

@@ -72,6 +72,37 @@ describe('--junit on PostgreSQL (real CLI run)', () => {
     }
   });
 
+  it('gives every test case a time in seconds, rounded to the millisecond', () => {
+    const suites = parser.parse(xml).testsuites.testsuite as {
+      time: string;
+      testcase: { time?: string }[];
+    }[];
+    const cases = suites.flatMap((suite) => suite.testcase);
+    expect(cases.length).toBeGreaterThan(0);
+    for (const { time } of [...suites, ...cases]) expect(time).toMatch(/^\d+(\.\d{1,3})?$/);
+    // Each property's own time, not a share of the strategy's: they differ.
+    expect(new Set(cases.map((testCase) => testCase.time)).size).toBeGreaterThan(1);
+  });
+
+  it('records what was searched as suite properties', () => {
+    const suites = parser.parse(xml).testsuites.testsuite as {
+      properties:
+        | { property: { name: string; value: string }[] }[]
+        | { property: { name: string; value: string }[] };
+    }[];
+    for (const suite of suites) {
+      const holder = Array.isArray(suite.properties) ? suite.properties[0]! : suite.properties;
+      const properties = Object.fromEntries(holder.property.map(({ name, value }) => [name, value]));
+      expect(properties).toMatchObject({
+        capacity: '1..3',
+        buyers: '2..4',
+        quantity: '1..2',
+        runs: '20',
+        seed: '7',
+      });
+    }
+  });
+
   it('puts the timeline and the replay command in the failure, text as text', () => {
     const suites = parser.parse(xml).testsuites.testsuite as {
       name: string;

@@ -1,6 +1,7 @@
 import junitModule, { type Builder } from 'junit-report-builder';
 import pc from 'picocolors';
 import type { CheckReport, PropertyReport, StrategyReport } from '../harness/check/report-model.ts';
+import { formatRange } from '../properties/case-ranges.ts';
 import { counterexampleLines } from './console-report.ts';
 import { writeReportFile } from './json-report.ts';
 
@@ -21,21 +22,34 @@ export function toJunitXml(report: CheckReport): string {
     const suite = builder
       .testSuite()
       .name(strategy.name)
-      .time(strategy.durationMs / 1000)
+      .time(seconds(strategy.durationMs))
       .property('file', strategy.file)
       .property('interleavings', String(strategy.interleavings));
     if (report.seed !== null) suite.property('seed', String(report.seed));
+    // What was searched, so that a passing suite says what it did not try.
+    if (report.searched) {
+      for (const range of ['capacity', 'buyers', 'quantity'] as const) {
+        suite.property(range, formatRange(report.searched[range]));
+      }
+      suite.property('runs', String(report.searched.runs));
+    }
     if (strategy.error !== null) {
       suite
         .testCase()
         .className(strategy.name)
         .name('evaluate')
         .file(strategy.file)
+        .time(seconds(strategy.durationMs))
         .error(xmlSafe(strategy.error), 'StrategyError', xmlSafe(strategy.error));
       continue;
     }
     for (const property of strategy.properties) {
-      const testCase = suite.testCase().className(strategy.name).name(property.name).file(strategy.file);
+      const testCase = suite
+        .testCase()
+        .className(strategy.name)
+        .name(property.name)
+        .file(strategy.file)
+        .time(seconds(property.durationMs ?? 0));
       if (!property.asExpected) {
         testCase.failure(xmlSafe(failureMessage(property)), property.name);
         testCase.stacktrace(xmlSafe(failureBody(strategy, property, report.seed)));
@@ -46,6 +60,11 @@ export function toJunitXml(report: CheckReport): string {
     }
   }
   return builder.build();
+}
+
+/** Milliseconds → seconds rounded to the millisecond: test-reporter and GitLab parse three decimals. */
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
 }
 
 export async function writeJunitReport(file: string, report: CheckReport): Promise<void> {

@@ -3,7 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runSampleCheck } from '../test/fixtures/reports/sample-check.ts';
 
 let markdown: string;
+let html: string;
+let stdout: string;
 let json: {
+  searched?: unknown;
   strategies: {
     name: string;
     properties: Record<string, { counterexample: { replay: string; trace: unknown[] } | null }>;
@@ -13,6 +16,8 @@ beforeAll(async () => {
   const sample = await runSampleCheck('markdown');
   expect(sample.cli.code).toBe(2);
   markdown = await readFile(sample.markdown, 'utf8');
+  html = await readFile(sample.html, 'utf8');
+  stdout = sample.cli.stdout;
   json = JSON.parse(await readFile(sample.json, 'utf8'));
 });
 
@@ -23,6 +28,28 @@ function cells(line: string): string[] {
     .split(/(?<!\\)\|/)
     .map((cell) => cell.trim());
 }
+
+describe('every report says what was searched (real CLI run)', () => {
+  const searched = 'capacity 1..3, buyers 2..4, quantity 1..2, 20 runs, seed 7';
+  it('in the console summary, the JSON, the Markdown and the HTML', () => {
+    expect(stdout.trimEnd().split('\n').at(-1)).toContain(searched);
+    expect(json.searched).toEqual({
+      capacity: { min: 1, max: 3 },
+      buyers: { min: 2, max: 4 },
+      quantity: { min: 1, max: 2 },
+      runs: 20,
+      seed: 7,
+    });
+    expect(markdown).toContain(`Searched: ${searched}.`);
+    expect(html).toContain(`<p class="summary searched">Searched: ${searched}</p>`);
+  });
+
+  it('prints where each report went', () => {
+    for (const title of ['JSON report', 'JUnit report', 'Markdown report', 'HTML report']) {
+      expect(stdout).toMatch(new RegExp(`^${title}: \\S+`, 'm'));
+    }
+  });
+});
 
 describe('--markdown on PostgreSQL (real CLI run)', () => {
   it('starts with the verdict table: one row per strategy, one column per property', () => {

@@ -5,6 +5,7 @@ import type {
   StrategyReport,
 } from '../harness/check/report-model.ts';
 import { PROPERTY_NAMES } from '../properties/property-names.ts';
+import { searchedText } from './console-report.ts';
 import { writeReportFile } from './json-report.ts';
 import { type TimelineRow, timelineRows } from './timeline.ts';
 
@@ -24,6 +25,10 @@ export function toMarkdown(report: CheckReport): string {
   lines.push(
     `${passed} passed, ${failed} failed${broken ? `, ${broken} could not be evaluated` : ''}${report.seed === null ? '' : ` · seed ${report.seed}`} · PostgreSQL ${text(report.database.serverVersion)} (${report.database.source})`,
   );
+  if (report.searched) {
+    lines.push('');
+    lines.push(`Searched: ${searchedText(report.searched)}.`);
+  }
   lines.push('');
   const properties = PROPERTY_NAMES.filter((name) =>
     report.strategies.some((strategy) => strategy.properties.some((property) => property.name === name)),

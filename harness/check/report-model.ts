@@ -47,6 +47,11 @@ export interface PropertyReport {
   readonly expected?: boolean;
   /** The verdict matches `expected` (or, with no expectation, the property held). */
   readonly asExpected: boolean;
+  /**
+   * Time spent on this property, shrinking included. Interleavings run for an
+   * earlier property are reused, so the first property usually takes longest.
+   */
+  readonly durationMs?: number;
   readonly counterexample: Counterexample | null;
 }
 
