@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import pg from 'pg';
 import {
   type QueryResult,
@@ -86,11 +87,36 @@ class PgSession implements SqlSession {
       const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
       return { rows: last.rows, rowCount: last.rowCount, command: last.command };
     } catch (error) {
+      await this.#readyForQuery();
       // pg answers every query after a dropped connection with "Client has
       // encountered a connection error and is not queryable": say what dropped it.
       if (!(error instanceof pg.DatabaseError) && this.#lost.error) throw toStatementError(this.#lost.error);
       throw toStatementError(error);
     }
+  }
+
+  /**
+   * pg rejects a query as soon as the ErrorResponse arrives, but PostgreSQL
+   * sends that before it aborts the transaction and releases its locks; only
+   * ReadyForQuery comes after. Settling earlier let the scheduler see another
+   * buyer still blocked by this one and record that as a stable state, or not,
+   * depending on timing (a deadlock victim's waiter resumed in one run and not
+   * in the next).
+   */
+  #readyForQuery(): Promise<void> {
+    const client = this.#client as unknown as { readyForQuery?: boolean; connection?: EventEmitter };
+    const connection = client.connection;
+    if (client.readyForQuery !== false || !connection || this.#lost.error) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        connection.off('readyForQuery', done);
+        // A connection that dies sends no ReadyForQuery.
+        connection.off('end', done);
+        resolve();
+      };
+      connection.on('readyForQuery', done);
+      connection.on('end', done);
+    });
   }
 
   inTransaction(): boolean | undefined {
