@@ -253,7 +253,7 @@ describe('bad input: exit 2, one clear line, nothing left behind', () => {
     [
       'a strategy that never returns',
       fixture('never-returns.ts'),
-      /never-returns\.ts: buyer \d \(running: SELECT pg_sleep\(3600\)\) did not finish a step within 500 ms/,
+      /never-returns\.ts: buyer \d \(running: SELECT pg_sleep\(3600\)\) did not finish a step within 3000 ms/,
     ],
     [
       'a transaction left open',
@@ -263,7 +263,8 @@ describe('bad input: exit 2, one clear line, nothing left behind', () => {
   ];
   for (const [what, file, message] of cases) {
     it(`reports ${what}`, async () => {
-      const child = await runCli(['check', file, '--database-url', url, '--timeout', '500', '--seed', '1']);
+      // --timeout bounds loading too: long enough that a loaded machine still loads the module within it.
+      const child = await runCli(['check', file, '--database-url', url, '--timeout', '3000', '--seed', '1']);
       expect(child.code, child.stdout + child.stderr).toBe(2);
       const lines = child.stdout.split('\n').filter((line) => message.test(line));
       expect(lines).toHaveLength(1);
@@ -390,12 +391,12 @@ describe('--isolate: buyer code in child processes', () => {
   it('stops a buyer spinning in a busy loop, and leaves no process behind', async () => {
     const tag = `oversold-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const child = await runCli(
-      ['check', fixture('busy-loop.ts'), '--isolate', '--timeout', '1000', '--database-url', url],
+      ['check', fixture('busy-loop.ts'), '--isolate', '--timeout', '8000', '--database-url', url],
       { OVERSOLD_TEST_TAG: tag },
     );
     expect(child.code).toBe(2);
     expect(child.stdout).toMatch(
-      /busy-loop\.ts: buyer \d \(its code between statements\) did not finish a step within 1000 ms/,
+      /busy-loop\.ts: buyer \d \(its code between statements\) did not finish a step within 8000 ms/,
     );
     expect(await processesTagged(tag)).toEqual([]);
     expect(await leftoversOf(child.pid)).toEqual([]);
