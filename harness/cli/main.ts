@@ -7,6 +7,7 @@ import type { ReportFiles } from '../../reports/report-files.ts';
 import type { CheckReport } from '../check/report-model.ts';
 import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
 import { packageRootUrl } from '../package-files.ts';
+import { addHelpExamples } from './help-examples.ts';
 import {
   parseDbSource,
   parsePositive,
@@ -295,6 +296,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   });
 
   for (const install of installers) install(program, io, setExit);
+  addHelpExamples(program, io.env);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

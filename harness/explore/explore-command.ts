@@ -46,11 +46,10 @@ addCommand((program, io, setExit) => {
       'the whole case as JSON, for scenarios with several stocks (as replay takes it)',
       parseCaseJson,
     )
-    .option(
-      '--preemptions <k|all>',
-      'most preemptions per interleaving (default: all)',
-      parsePreemptions,
-      null,
+    .addOption(
+      new Option('--preemptions <k|all>', 'most preemptions per interleaving')
+        .argParser(parsePreemptions)
+        .default(null, 'all'),
     )
     .option(
       '--max-interleavings <n>',
