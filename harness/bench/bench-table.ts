@@ -60,12 +60,26 @@ export function formatBenchReport(report: BenchReport, options: { readonly color
   const { settings } = report;
   const length =
     settings.purchases !== undefined ? `${settings.purchases} purchases` : `${settings.durationMs / 1000} s`;
+  // Purchases that threw belong in the last line too, not only in a column.
+  const threw = threwText(report);
   lines.push(
-    colors.dim(
+    `${threw ? `${colors.red(threw)} · ` : ''}${colors.dim(
       `${length} per level · stock ${settings.stock} · last tickets: ${settings.bursts} bursts per level · PostgreSQL ${report.database.serverVersion} (${report.database.source})`,
-    ),
+    )}`,
   );
   return lines.join('\n');
+}
+
+/** `serializable-retry: 80 purchases threw` per strategy whose purchases threw, at any level or burst. */
+function threwText(report: BenchReport): string {
+  const counts = new Map<string, number>();
+  for (const result of report.results) {
+    const failed = result.failed + result.lastTickets.failed;
+    if (failed > 0) counts.set(result.strategy, (counts.get(result.strategy) ?? 0) + failed);
+  }
+  return [...counts]
+    .map(([strategy, count]) => `${strategy}: ${count} ${count === 1 ? 'purchase' : 'purchases'} threw`)
+    .join(', ');
 }
 
 function row(result: BenchResult): string[] {
@@ -93,7 +107,7 @@ function errorsText(result: BenchResult): string {
 
 function pgbenchLine(report: BenchReport): string {
   const comparison = report.pgbench;
-  if (comparison === null) return 'pgbench: not compared (--no-pgbench)';
+  if (comparison === null) return 'pgbench: not compared (--pgbench to compare)';
   if (!comparison.available) return `pgbench: not compared: ${comparison.reason}`;
   const length = `${comparison.seconds !== null ? `${comparison.seconds} s` : 'same transactions'}, medians of ${comparison.rounds} alternating runs`;
   const threaded = comparison.threaded

@@ -21,6 +21,8 @@ export interface RunBenchOptions {
   readonly pgbench?: string | false;
   /** Before each level of each strategy (for progress output). */
   readonly onLevel?: (strategy: string, concurrency: number) => void;
+  /** Once PostgreSQL answers, before the first measurement (to print an estimate). */
+  readonly onStart?: (files: readonly string[], settings: BenchSettings) => void;
 }
 
 /** The correct strategies the benchmark compares when no path is given. */
@@ -40,6 +42,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
   const files = await findStrategyFiles(options.paths ?? defaultBenchStrategies);
   await using database = await startDatabase(options.database);
   await using lab = await Lab.open(database, pgConnector);
+  options.onStart?.(files, settings);
   // `return await`: the lab must outlive the benchmark, not just the call.
   return await benchOnLab(lab, files, settings, options);
 }
@@ -78,7 +81,8 @@ export async function benchOnLab(
             available: false,
             reason: `no pgbench found (looked in ${found.looked.join(', ')}): install PostgreSQL's client programs (Debian: postgresql-client) or pass --pgbench PATH`,
           }
-        : await comparePgbench(lab, found, settings);
+        : // At the highest concurrency asked for, not more: the comparison stays the size of the bench.
+          await comparePgbench(lab, found, settings, Math.max(...settings.levels));
   }
   return {
     database: { source: lab.info.source, serverVersion: lab.info.serverVersion },

@@ -73,7 +73,10 @@ describe('oversold bench on PostgreSQL', () => {
       '--database-url',
       testDatabaseUrl(),
     ]);
-    expect(result.stderr.replace(/.*(DeprecationWarning|--trace-deprecation).*\n?/g, '')).toBe('');
+    // Before it starts, one line: what it will measure and about how long it takes.
+    expect(oneLine(result.stderr)).toBe(
+      'bench: 1 strategy × 2 levels (1, 2 buyers), 0.3 s each, pgbench at 2 connections: about 7.6 s, plus set-up and 1 "last tickets" burst per level',
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^strategy\s+buyers\s+purchases\/s/m);
     expect(result.stdout).toMatch(/^guarded-update\s+1\s/m);
@@ -100,8 +103,36 @@ describe('oversold bench on PostgreSQL', () => {
       expect(row.oversold).toBe(0);
     }
     expect(report.pgbench.available).toBe(false);
+    // Not asked for: no run without contention.
+    expect(report.results.every((row: { ceiling: unknown }) => row.ceiling === null)).toBe(true);
     const chart = await readFile(svg, 'utf8');
     expect(chart).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(chart).toContain('guarded-update');
+  });
+
+  it('runs only what was asked: no ceiling and no pgbench unless named', async () => {
+    const json = join(dir, 'plain.json');
+    const result = await runCli([
+      'bench',
+      'strategies/guarded-update.ts',
+      '--concurrency',
+      '1,2',
+      '--duration',
+      '200ms',
+      '--bursts',
+      '1',
+      '--json',
+      json,
+      '--database-url',
+      testDatabaseUrl(),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(oneLine(result.stderr)).toMatch(
+      /^bench: 1 strategy × 2 levels \(1, 2 buyers\), 0\.2 s each: about 0\.4 s/,
+    );
+    const report = JSON.parse(await readFile(json, 'utf8'));
+    expect(report.pgbench).toBeNull();
+    expect(report.results.map((row: { ceiling: unknown }) => row.ceiling)).toEqual([null, null]);
+    expect(result.stdout).toContain('pgbench: not compared (--pgbench to compare)');
   });
 });

@@ -14,8 +14,8 @@ interface BenchOptions {
   stock: number;
   lastTickets: number;
   bursts: number;
-  ceiling: boolean;
-  pgbench?: string | false;
+  ceiling?: boolean;
+  pgbench?: string | boolean;
   timeout: number;
   json?: string;
   svg?: string;
@@ -51,9 +51,17 @@ addCommand((program, io, setExit) => {
       parsePositive('--bursts', 100_000),
       defaultBenchSettings.bursts,
     )
-    .option('--no-ceiling', 'skip the no-contention run (each buyer on its own event)')
-    .option('--pgbench <path>', 'the pgbench to compare the driver with (default: PATH, /usr/lib/postgresql)')
-    .option('--no-pgbench', 'skip the comparison with pgbench')
+    // Extras run only when asked for: a short bench stays short.
+    .option(
+      '--ceiling',
+      'also run each level without contention (each buyer on its own event): twice the time',
+    )
+    .option('--no-ceiling', 'no run without contention (the default)')
+    .option(
+      '--pgbench [path]',
+      'also compare the driver with pgbench at the highest concurrency (pgbench from PATH or /usr/lib/postgresql, or the one given)',
+    )
+    .option('--no-pgbench', 'no comparison with pgbench (the default)')
     .option(
       '--timeout <ms>',
       'longest one purchase may take before the strategy counts as hung',
@@ -78,11 +86,15 @@ addCommand((program, io, setExit) => {
         throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
       }
       // Loaded only when a bench runs: the charts and pgbench are not needed for --help.
-      const [{ runBench }, { formatBenchReport }, { writeBenchFiles }] = await Promise.all([
-        import('../bench/run-bench.ts'),
-        import('../bench/bench-table.ts'),
-        import('../bench/write-bench-files.ts'),
-      ]);
+      const [{ runBench }, { formatBenchReport }, { writeBenchFiles }, { benchEstimate }] = await Promise.all(
+        [
+          import('../bench/run-bench.ts'),
+          import('../bench/bench-table.ts'),
+          import('../bench/write-bench-files.ts'),
+          import('../bench/bench-estimate.ts'),
+        ],
+      );
+      const pgbench = opts.pgbench === undefined ? false : opts.pgbench;
       const report = await runBench({
         ...(paths.length > 0 ? { paths } : {}),
         database: { ...(opts.db ? { db: opts.db } : {}), ...(url ? { url } : {}) },
@@ -93,10 +105,12 @@ addCommand((program, io, setExit) => {
           stock: opts.stock,
           lastTickets: opts.lastTickets,
           bursts: opts.bursts,
-          ceiling: opts.ceiling,
+          ceiling: opts.ceiling ?? false,
           timeoutMs: opts.timeout,
         },
-        ...(opts.pgbench !== undefined ? { pgbench: opts.pgbench } : {}),
+        // true: look for pgbench; a path: that one; false: not asked for.
+        ...(pgbench === true ? {} : { pgbench }),
+        onStart: (files, settings) => io.err(benchEstimate(settings, files.length, pgbench !== false)),
         ...(io.color
           ? { onLevel: (name, buyers) => io.err(`measuring ${name} with ${buyers} buyers…`) }
           : {}),
