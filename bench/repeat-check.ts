@@ -7,13 +7,16 @@
  * a bug in oversold (a timing-dependent verdict, a flaky replay, a leak).
  */
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../harness/bin.mjs', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
 const times = Number(process.argv[2] ?? 20);
 
-function checkOnce(): Promise<{ code: number | null; seconds: number; tail: string }> {
+function checkOnce(): Promise<{ code: number | null; seconds: number; output: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'check', 'strategies'], {
@@ -23,28 +26,30 @@ function checkOnce(): Promise<{ code: number | null; seconds: number; tail: stri
     });
     let output = '';
     const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
+      output += chunk.toString();
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({
-        code,
-        seconds: (performance.now() - started) / 1000,
-        tail: output.trim().split('\n').slice(-12).join('\n'),
-      }),
+      resolve({ code, seconds: (performance.now() - started) / 1000, output: output.trim() }),
     );
   });
 }
 
 const codes: (number | null)[] = [];
 for (let run = 1; run <= times; run++) {
-  const { code, seconds, tail } = await checkOnce();
+  const { code, seconds, output } = await checkOnce();
   codes.push(code);
-  const summary = tail.split('\n').at(-1) ?? '';
+  const summary = output.split('\n').at(-1) ?? '';
   console.log(`run ${run}/${times}: exit ${code} in ${seconds.toFixed(1)} s · ${summary}`);
-  if (code !== 0) console.log(tail.replace(/^/gm, '    '));
+  if (code !== 0) {
+    // The whole output: which strategy's verdict changed, and its counterexample.
+    const file = join(tmpdir(), `oversold-repeat-check-run-${run}.txt`);
+    await writeFile(file, output);
+    const flagged = output.split('\n').filter((line) => /^[✗!]|FAILS|could not/.test(line.trim()));
+    console.log(`    ${flagged.join('\n    ')}\n    full output: ${file}`);
+  }
 }
 const zero = codes.filter((code) => code === 0).length;
 console.log(`${zero} of ${times} runs exited 0`);
