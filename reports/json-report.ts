@@ -28,7 +28,6 @@ export function toJson(report: CheckReport): unknown {
             passed: property.passed,
             ...(property.expected !== undefined ? { expected: property.expected } : {}),
             asExpected: property.asExpected,
-            ...(property.durationMs !== undefined ? { durationMs: Math.round(property.durationMs) } : {}),
             counterexample: property.counterexample,
           },
         ]),
