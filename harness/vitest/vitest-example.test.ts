@@ -62,7 +62,7 @@ describe('examples/vitest run by vitest (real PostgreSQL)', () => {
     expect(run.output).toContain('OversoldAssertionError: naive-oversells (checkout.ts) breaks no-oversell');
     expect(run.output).toMatch(/buyer 1\s+│ buyer 2/);
     expect(run.output).toMatch(
-      /replay: oversold replay checkout\.ts --schedule "[\d ]+" --capacity 1 --buyers 2/,
+      /replay: oversold replay checkout\.ts --schedule "[\d ]+" --capacity \d+ --buyers 2/,
     );
     expect(run.output).toContain('seed 42, 50 runs');
     // The @fast-check/vitest property: fast-check's seed and path, and the run's own explanation.
