@@ -327,6 +327,11 @@ class Interleaving {
         run.state = 'blocked';
       }
       if (moving) continue;
+      // The awaits above (a lock's description, a barrier's label) let other
+      // statements finish meanwhile: a buyer that went back to its own code
+      // since PostgreSQL answered makes that answer stale. Ending the settle
+      // then left no buyer ready ("no buyer can move"), once in 20 catalogue runs.
+      if (this.#runs.some((run) => run.state === 'thinking' || run.state === 'running')) continue;
       const cycle = this.#deadlockCycle();
       if (cycle.length === 0) break;
       // The victim's error may arrive while the cancel is on the wire: wait on the wake-up taken before.
