@@ -71,6 +71,7 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 }
 
 describe('the embedded PostgreSQL', () => {
+  // Only as root does the server run as another OS user (postgres), who cannot enter a 0700 folder.
   it.skipIf(!isRoot)(
     'starts from a copy of the platform package under a 0700 folder (spawn initdb EACCES as root)',
     async () => {

@@ -82,6 +82,7 @@ describe('command strategies that cannot be evaluated (exit 2, one line)', () =>
     );
   });
 
+  // Debian's python3-psycopg2, which .ci/run installs (and fails loudly when it cannot).
   describe.skipIf(!hasPsycopg2)('psycopg2 programs', () => {
     const run = async (what: string, timeoutMs?: number) => {
       const folder = await mkdtemp(join(scratch, `${what}-`));
