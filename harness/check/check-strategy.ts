@@ -3,7 +3,7 @@ import { type CaseRanges, chooserFromChoices, scheduleArbitrary } from '../../pr
 import { evaluateProperty } from '../../properties/properties.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import { StrategyError, StrategyLoadError, StrategyMistakeError } from '../engine/errors.ts';
-import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
+import { IsolatedBuyers, type IsolatedBuyersOptions } from '../engine/isolated-buyers.ts';
 import type { LabHandle } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
@@ -23,6 +23,8 @@ export interface CheckStrategyOptions {
   readonly timeoutMs: number;
   /** Run each buyer's code in a child process of its own (untrusted strategies). */
   readonly isolate?: boolean;
+  /** How isolated buyers' processes start (a sandbox, memory limit); with `isolate` only. */
+  readonly isolation?: Omit<IsolatedBuyersOptions, 'timeoutMs'>;
   /** Called after every fresh interleaving (for progress bars). */
   readonly onInterleaving?: () => void;
   readonly now?: () => number;
@@ -51,7 +53,7 @@ export async function checkStrategy(
   let workspace: Workspace | undefined;
   const runs = new Map<string, CaseRun>();
   const isolated = options.isolate
-    ? new IsolatedBuyers(strategy.file, { timeoutMs: options.timeoutMs })
+    ? new IsolatedBuyers(strategy.file, { ...options.isolation, timeoutMs: options.timeoutMs })
     : undefined;
   // Under --isolate, setup() runs in a child of its own too.
   const runnable = isolatedStrategy(strategy, isolated);
