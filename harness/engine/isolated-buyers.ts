@@ -1,6 +1,7 @@
 import type { SetupDb } from '../strategy/strategy.ts';
 import type { BuyerDb, Step } from './buyer-gate.ts';
 import { gateOf } from './buyer-gate.ts';
+import type { ChildLauncher } from './child-launcher.ts';
 import { StrategyMistakeError } from './errors.ts';
 import { type ChildOptions, StrategyChild } from './strategy-child.ts';
 
@@ -9,6 +10,8 @@ export interface IsolatedBuyersOptions {
   readonly timeoutMs?: number;
   /** Heap limit of each child process in MB (256 by default). */
   readonly memoryLimitMb?: number;
+  /** How the children start: with the harness's rights by default, or in a sandbox. */
+  readonly launcher?: ChildLauncher;
 }
 
 /** The key of the child that runs setup(); buyers are numbered from 1. */
@@ -126,6 +129,7 @@ export class IsolatedBuyers implements AsyncDisposable {
         subject: id === SETUP ? "setup()'s process" : `buyer ${id}'s process`,
         timeoutMs: this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         ...(this.#options.memoryLimitMb !== undefined ? { memoryLimitMb: this.#options.memoryLimitMb } : {}),
+        ...(this.#options.launcher ? { launcher: this.#options.launcher } : {}),
       };
       child = StrategyChild.start(this.#file, options).then(({ child: started }) => started);
       this.#children.set(id, child);

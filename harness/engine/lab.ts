@@ -31,7 +31,19 @@ const ownerPrefix = 'oversold owner ';
 export interface LabHandle {
   readonly connector: SqlConnector;
   readonly info: LabInfo;
+  /**
+   * Set when the strategy's code must not run with the harness's rights
+   * (grading): buyer sessions, setup() and a .sql strategy's install log in as
+   * this role, which the workspace grants only what the scenario's tables need.
+   */
+  readonly confined?: ConfinedRole;
   nextSchemaName(strategyName: string): string;
+}
+
+/** A login role of no rights of its own, and how to connect as it. */
+export interface ConfinedRole {
+  readonly role: string;
+  readonly connector: SqlConnector;
 }
 
 /**
@@ -133,7 +145,7 @@ export class Lab implements LabHandle, AsyncDisposable {
  * Drops the scratch databases whose owner session is gone and that nobody
  * uses. A database the role may not drop (another user's) is left alone.
  */
-async function dropOrphans(admin: SqlSession): Promise<void> {
+export async function dropOrphans(admin: SqlSession): Promise<void> {
   const orphans = await admin.query(
     `SELECT d.datname FROM pg_database d
       WHERE d.datname ~ '${scratchPattern}'
@@ -144,6 +156,17 @@ async function dropOrphans(admin: SqlSession): Promise<void> {
     const name = String(row.datname);
     // The name matched the pattern above, so it needs no quoting.
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+  }
+  // Grading's per-submission roles carry their database's name (harness/grade/submission-lab.ts).
+  const roles = await admin.query(
+    `SELECT r.rolname FROM pg_roles r
+      WHERE r.rolname ~ '${scratchPattern}'
+        AND NOT EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = r.rolname)
+        AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                         WHERE a.application_name = '${ownerPrefix}' || r.rolname OR a.usename = r.rolname)`,
+  );
+  for (const row of roles.rows) {
+    await admin.query(`DROP ROLE IF EXISTS ${String(row.rolname)}`).catch(() => {});
   }
 }
 

@@ -49,8 +49,9 @@ export async function runCase<Case extends ScenarioCase>(
     workspace.prepareBuyers(ids),
   ]);
   if (strategy.setup) {
+    const setupSession = await workspace.strategySession();
     await strategy.setup(
-      { query: (text, params) => control.query(text, params ?? []) as never },
+      { query: (text, params) => setupSession.query(text, params ?? []) as never },
       scenario.setupContext(kase),
     );
   }

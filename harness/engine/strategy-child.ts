@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { ownModuleUrl, runsFromSources } from '../package-files.ts';
 import type { Step } from './buyer-gate.ts';
+import { type ChildLauncher, plainLauncher } from './child-launcher.ts';
 import { StrategyLoadError, StrategyMistakeError } from './errors.ts';
 import {
   boundText,
@@ -15,11 +14,6 @@ import {
 } from './isolated-buyer-protocol.ts';
 import type { QueryResult } from './sql-session.ts';
 
-const childEntry = fileURLToPath(ownModuleUrl('./isolated-buyer-child', import.meta.url));
-// From the sources the harness itself is TypeScript; compiled, only a strategy
-// may be, and the child's loader imports tsx for it when it is.
-const loaderFlags = runsFromSources ? ['--import', 'tsx'] : [];
-
 export interface ChildOptions {
   /** How messages name the process: "buyer 2's process". */
   readonly subject: string;
@@ -27,6 +21,8 @@ export interface ChildOptions {
   readonly timeoutMs: number;
   /** Heap limit in MB (256 by default). */
   readonly memoryLimitMb?: number;
+  /** How the process starts: with the harness's rights by default, or in a sandbox. */
+  readonly launcher?: ChildLauncher;
 }
 
 /** What one call of the strategy's code needs from the harness. */
@@ -93,9 +89,15 @@ export class StrategyChild {
     options: ChildOptions,
   ): Promise<{ child: StrategyChild; metadata: StrategyMetadata }> {
     const limit = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+    const launcher = options.launcher ?? plainLauncher;
+    const modulePath = launcher.modulePath(file);
+    const launch = launcher.command([`--max-old-space-size=${limit}`]);
     // The child's channel is fd 3, so neither `process.send` nor Node's IPC exists there.
-    const spawned = spawn(process.execPath, [...loaderFlags, `--max-old-space-size=${limit}`, childEntry], {
+    const spawned = spawn(launch.command, launch.args, {
       stdio: ['ignore', 'inherit', 'pipe', 'pipe'],
+      ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
+      ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
+      ...(launch.env !== undefined ? { env: launch.env } : {}),
     });
     const child = new StrategyChild(spawned, options);
     let timer: NodeJS.Timeout | undefined;
@@ -116,10 +118,13 @@ export class StrategyChild {
               options.timeoutMs,
               `did not finish loading within ${options.timeoutMs} ms (its top-level code awaits or loops forever?): fix the module, or raise --timeout if it is only slow`,
             );
-            child.#send({ type: 'load', file });
-          } else if (message.type === 'loaded') resolve(message.metadata);
+            child.#send({ type: 'load', file: modulePath });
+          } else if (message.type === 'loaded')
+            resolve(modulePath === file ? message.metadata : { ...message.metadata, file });
           else if (message.type === 'load-error') {
-            reject(new StrategyLoadError(file, boundText(message.message).replace(`${file}: `, '')));
+            // In a sandbox the module has another path: messages name the user's file.
+            const text = boundText(message.message).replaceAll(modulePath, file);
+            reject(new StrategyLoadError(file, text.replace(`${file}: `, '')));
           }
         };
         spawned.once('exit', () =>

@@ -34,6 +34,7 @@ export class Workspace implements AsyncDisposable {
   readonly #dirty = new Set<number>();
   /** What closes with the workspace besides its sessions (a wire buyer's endpoints). */
   readonly #disposers: (() => Promise<void>)[] = [];
+  #strategySession: Promise<SqlSession> | undefined;
   #closed = false;
 
   private constructor(lab: LabHandle, schema: string, control: ControlSession) {
@@ -64,6 +65,7 @@ export class Workspace implements AsyncDisposable {
         `BEGIN; SELECT pg_advisory_xact_lock(${HARNESS_INSTALL_LOCK}); ${oversoldSchemaSql} COMMIT;`,
       );
       await control.query(scenario.schemaSql);
+      if (lab.confined) await control.query(confinedGrants(schema, lab.confined.role));
       const workspace = new Workspace(lab, schema, new ControlSession(control, barrier));
       workspace.#harnessPrint = await harnessFingerprint(control);
       return workspace;
@@ -91,7 +93,8 @@ export class Workspace implements AsyncDisposable {
   async buyer(id: number): Promise<BuyerSession> {
     const existing = this.#buyers.get(id);
     if (existing) return existing;
-    const session = await this.#lab.connector.connect(this.buyerSessionOptions(id, { forced: true }));
+    const connector = this.#lab.confined?.connector ?? this.#lab.connector;
+    const session = await connector.connect(this.buyerSessionOptions(id, { forced: true }));
     const buyer = { session, slot: session.pid };
     this.#buyers.set(id, buyer);
     return buyer;
@@ -106,8 +109,23 @@ export class Workspace implements AsyncDisposable {
     const settings: Record<string, string> = forced ? { 'oversold.forced': 'on' } : {};
     // Without superuser rights the server's deadlock_timeout (1 s by default)
     // stays: the engine still breaks a cycle first unless the machine stalls.
-    if (this.#lab.info.superuser) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
+    // A confined role got it from ALTER ROLE … SET instead.
+    if (this.#lab.info.superuser && !this.#lab.confined) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
     return { searchPath: `${this.schema}, public`, applicationName: `oversold buyer ${id}`, settings };
+  }
+
+  /**
+   * Where the strategy's own SQL outside purchase() runs (setup(), a .sql
+   * strategy's install): the control session, or under a confined role a
+   * session of that role, opened on first use.
+   */
+  async strategySession(): Promise<SqlSession> {
+    if (!this.#lab.confined) return this.control.session;
+    this.#strategySession ??= this.#lab.confined.connector.connect({
+      searchPath: `${this.schema}, public`,
+      applicationName: 'oversold strategy setup',
+    });
+    return this.#strategySession;
   }
 
   /** The server's URL, for connections a wire buyer opens on its own. */
@@ -169,6 +187,8 @@ export class Workspace implements AsyncDisposable {
     for (const dispose of this.#disposers.splice(0)) await dispose().catch(() => {});
     const buyers = [...this.#buyers.values()];
     this.#buyers.clear();
+    const strategySession = await this.#strategySession?.catch(() => undefined);
+    if (strategySession) buyers.push({ session: strategySession, slot: strategySession.pid });
     await this.control.terminate(buyers.map((buyer) => buyer.session.pid)).catch(() => {});
     await Promise.all(buyers.map((buyer) => buyer.session.close()));
     await this.control.session.close();
@@ -179,6 +199,19 @@ export class Workspace implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * What a confined role may do in its workspace: use the schema and create its
+ * own objects there (a .sql strategy's function, setup()'s tables), and read
+ * and write the scenario's rows. It owns none of the scenario's tables, so it
+ * cannot alter, drop or add triggers to them.
+ */
+function confinedGrants(schema: string, role: string): string {
+  return `GRANT USAGE, CREATE ON SCHEMA ${schema} TO ${role};
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${role};
+    GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role};
+    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role};`;
 }
 
 /** Same key as the lab's install lock: processes sharing one database install one at a time. */

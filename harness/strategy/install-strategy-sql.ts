@@ -12,7 +12,7 @@ export async function installStrategySql(
   if (strategy.installSql === undefined) return;
   const control = workspace.control.session;
   try {
-    await control.query(strategy.installSql);
+    await (await workspace.strategySession()).query(strategy.installSql);
   } catch (error) {
     throw new StrategyLoadError(
       strategy.file,

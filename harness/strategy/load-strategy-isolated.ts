@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ChildLauncher } from '../engine/child-launcher.ts';
 import { StrategyLoadError } from '../engine/errors.ts';
 import { StrategyChild } from '../engine/strategy-child.ts';
 import { isScenarioPath, loadScenarioModule } from '../scenarios/load-scenario-module.ts';
@@ -10,6 +11,8 @@ export interface IsolatedLoadOptions {
   readonly timeoutMs: number;
   /** Heap limit of the loading child in MB (256 by default). */
   readonly memoryLimitMb?: number;
+  /** How the children start: with the harness's rights by default, or in a sandbox. */
+  readonly launcher?: ChildLauncher;
 }
 
 /**
@@ -26,6 +29,7 @@ export async function loadStrategyIsolated(path: string, options: IsolatedLoadOp
       subject: "the strategy's process",
       timeoutMs: options.timeoutMs,
       ...(options.memoryLimitMb !== undefined ? { memoryLimitMb: options.memoryLimitMb } : {}),
+      ...(options.launcher ? { launcher: options.launcher } : {}),
     });
   } catch (error) {
     if (error instanceof StrategyLoadError) return { file: error.file, error };
