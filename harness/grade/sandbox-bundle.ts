@@ -46,6 +46,8 @@ export async function bundleStrategy(file: string, outfile: string): Promise<voi
   try {
     const result = await build({
       entryPoints: [file],
+      // Messages and source maps name files relative to the submission's folder.
+      absWorkingDir: dirname(file),
       bundle: true,
       write: false,
       platform: 'node',
