@@ -23,11 +23,11 @@ export interface RunGradeOptions {
 }
 
 /** The reference solution does not score full marks: the assignment, not the students, needs fixing. */
-export class ReferenceError extends Error {
+export class ReferenceSolutionError extends Error {
   readonly grade: SubmissionGrade;
   constructor(message: string, grade: SubmissionGrade) {
     super(message);
-    this.name = 'ReferenceError';
+    this.name = 'ReferenceSolutionError';
     this.grade = grade;
   }
 }
@@ -78,7 +78,7 @@ export async function runGrade(options: RunGradeOptions): Promise<GradeReport> {
     });
     if (reference.score < reference.maxScore) {
       const failed = reference.tests.find((test) => !test.passed);
-      throw new ReferenceError(
+      throw new ReferenceSolutionError(
         `the reference solution ${assignment.reference} scores ${reference.score}/${reference.maxScore}${reference.error ? ` (${reference.error})` : failed ? ` (test ${failed.id}: ${failed.output})` : ''}: fix the reference or the assignment before grading students`,
         reference,
       );
