@@ -5,3 +5,4 @@ import './bench-command.ts';
 import './list-command.ts';
 import '../explore/explore-command.ts';
 import '../spec/spec-command.ts';
+import '../grade/grade-command.ts';
