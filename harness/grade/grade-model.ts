@@ -137,6 +137,8 @@ export interface GradeReport {
       readonly property: PropertyName;
       readonly points: number;
       readonly visibility: Visibility;
+      /** How the test draws its cases, for feedback that says what the points were for (absent in older reports). */
+      readonly cases?: TestCases;
     }[];
   };
   /** Present when this report is one shard of a sharded run (`--shard 2/4` → index 2, count 4). */
