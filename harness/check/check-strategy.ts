@@ -13,6 +13,7 @@ import { installStrategySql } from '../strategy/install-strategy-sql.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import { counterexampleOf } from './counterexample.ts';
 import type { PropertyReport, StrategyReport } from './report-model.ts';
+import { type CaseRunner, SmallestCaseSearch } from './smallest-case.ts';
 
 export interface CheckStrategyOptions {
   /** Generated cases per property (fast-check's numRuns). */
@@ -32,8 +33,9 @@ export interface CheckStrategyOptions {
 
 /**
  * Checks one strategy: fast-check draws cases and schedules, the engine runs
- * them, and each property's first failure is shrunk to the smallest case.
- * Runs are memoised so the properties share the interleavings they have in common.
+ * them, and each property's first failure is shrunk by fast-check, then
+ * searched for a smaller failing case (smallest-case.ts). Runs are memoised
+ * so the properties share the interleavings they have in common.
  */
 export async function checkStrategy(
   lab: LabHandle,
@@ -52,6 +54,7 @@ export async function checkStrategy(
   if (!scenario) throw new Error(`unknown scenario ${strategy.scenario}`);
   let workspace: Workspace | undefined;
   const runs = new Map<string, CaseRun>();
+  let interleavings = 0;
   const isolated = options.isolate
     ? new IsolatedBuyers(strategy.file, { ...options.isolation, timeoutMs: options.timeoutMs })
     : undefined;
@@ -62,9 +65,10 @@ export async function checkStrategy(
     await installStrategySql(workspace, strategy, scenario);
     const properties: PropertyReport[] = [];
     let fatal: unknown = null;
-    const run = async (kase: ScenarioCase, choices: number[]): Promise<CaseRun> => {
-      const key = JSON.stringify([kase, choices]);
-      const cached = runs.get(key);
+    // Runs that follow fixed choices are memoised under the case and a key for the choices.
+    const run: CaseRunner = async (kase, choose, key) => {
+      const memo = key === null ? null : `${JSON.stringify(kase)} ${key}`;
+      const cached = memo === null ? undefined : runs.get(memo);
       if (cached) return cached;
       let result: CaseRun;
       await isolated?.prepare(kase.buyers.map((buyer) => buyer.id));
@@ -74,7 +78,7 @@ export async function checkStrategy(
           strategy: runnable,
           scenario,
           kase,
-          choose: chooserFromChoices(choices),
+          choose,
           timeoutMs: options.timeoutMs,
           ...(isolated ? { purchaseFor: (id, request) => isolated.purchaseFor(id, request) } : {}),
         });
@@ -83,10 +87,14 @@ export async function checkStrategy(
         isolated?.discard(kase.buyers.map((buyer) => buyer.id));
         throw error;
       }
-      runs.set(key, result);
+      if (memo !== null) runs.set(memo, result);
+      interleavings += 1;
       options.onInterleaving?.();
       return result;
     };
+    const drawn = (kase: ScenarioCase, choices: number[]): Promise<CaseRun> =>
+      run(kase, chooserFromChoices(choices), JSON.stringify(choices));
+    const smallest = new SmallestCaseSearch({ scenario, ranges: options.ranges, seed: options.seed, run });
     const arbitrary = fc.record({
       kase: scenario.caseArbitrary(options.ranges),
       choices: scheduleArbitrary(options.ranges.buyers.max),
@@ -97,7 +105,7 @@ export async function checkStrategy(
         fc.asyncProperty(arbitrary, async ({ kase, choices }) => {
           if (fatal !== null) return true;
           try {
-            return evaluateProperty(name, (await run(kase, choices)).facts).holds;
+            return evaluateProperty(name, (await drawn(kase, choices)).facts).holds;
           } catch (error) {
             // Not a property failure: the strategy cannot be evaluated. Stop
             // here rather than let fast-check shrink an error.
@@ -110,7 +118,10 @@ export async function checkStrategy(
       if (fatal !== null) break;
       const expected = strategy.expect[name];
       const failing = details.failed ? details.counterexample?.[0] : undefined;
-      const failure = failing ? runs.get(JSON.stringify([failing.kase, failing.choices])) : undefined;
+      const shrunk = failing ? await drawn(failing.kase, failing.choices) : undefined;
+      const failure = shrunk
+        ? await smallest.smallest(shrunk, (candidate) => !evaluateProperty(name, candidate.facts).holds)
+        : undefined;
       const passed = !details.failed;
       const verdict = evaluateProperty(
         name,
@@ -139,7 +150,7 @@ export async function checkStrategy(
       ...base,
       passed: properties.every((property) => property.asExpected),
       error: null,
-      interleavings: runs.size,
+      interleavings,
       durationMs: now() - started,
       properties,
     };
@@ -151,7 +162,7 @@ export async function checkStrategy(
       error: oneLine(
         error instanceof StrategyLoadError ? error.message : `${strategy.file}: ${(error as Error).message}`,
       ),
-      interleavings: runs.size,
+      interleavings,
       durationMs: now() - started,
       properties: [],
     };
