@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError } from 'commander';
 
 /** One part of a sharded run: `--shard 2/4` → index 2 (from 1) of count 4. */
 export interface Shard {
@@ -10,26 +9,29 @@ export interface Shard {
 /** More machines than this is a typo, not a class. */
 const MAX_SHARDS = 10_000;
 
-/** `--shard i/n`: the i-th of n shards, counted from 1, as vitest and Playwright count them. */
+/**
+ * `--shard i/n`: the i-th of n shards, counted from 1, as vitest and Playwright
+ * count them. Throws a plain Error, whose message the CLI prints as its one
+ * line (commander's InvalidArgumentError thrown from an action would exit 2
+ * silently).
+ */
 export function parseShard(text: string): Shard {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   if (!match) {
-    throw new InvalidArgumentError(`--shard takes INDEX/COUNT, as in --shard 1/4; got '${text}'`);
+    throw new Error(`--shard takes INDEX/COUNT, as in --shard 1/4; got '${text}'`);
   }
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (count < 1 || count > MAX_SHARDS) {
-    throw new InvalidArgumentError(
+    throw new Error(
       `--shard ${index}/${count}: the count goes from 1 to ${MAX_SHARDS}; write e.g. --shard 1/4`,
     );
   }
   if (index < 1) {
-    throw new InvalidArgumentError(
-      `--shard ${index}/${count}: the index counts from 1; write e.g. --shard 1/${count}`,
-    );
+    throw new Error(`--shard ${index}/${count}: the index counts from 1; write e.g. --shard 1/${count}`);
   }
   if (index > count) {
-    throw new InvalidArgumentError(
+    throw new Error(
       `--shard ${index}/${count}: the index is above the count; use 1/${count} to ${count}/${count}`,
     );
   }
