@@ -6,3 +6,4 @@ import './list-command.ts';
 import '../explore/explore-command.ts';
 import '../spec/spec-command.ts';
 import '../grade/grade-command.ts';
+import './merge-reports-command.ts';
