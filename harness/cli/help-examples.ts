@@ -28,6 +28,11 @@ const examples: Record<string, readonly string[]> = {
     'oversold bench src/purchase.ts --concurrency 1,8,32 --no-ceiling --no-pgbench',
   ],
   list: ['oversold list', 'oversold list strategies/inventory'],
+  'merge-reports': [
+    'oversold merge-reports shard-1.json shard-2.json shard-3.json shard-4.json --csv grades.csv --json grades.json',
+    'oversold merge-reports shards/*.json --feedback feedback --html class.html',
+    'oversold merge-reports linux.json macos.json --junit report.xml --markdown summary.md',
+  ],
 };
 
 /**
