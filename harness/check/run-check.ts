@@ -23,11 +23,14 @@ export interface RunCheckOptions {
   readonly isolate?: boolean;
   /** Heap limit of each strategy's worker thread, in MB (1024 by default). */
   readonly memoryLimitMb?: number;
+  /** Strategies checked at once, each in a worker thread of its own (1 by default). */
+  readonly jobs?: number;
   readonly onStrategy?: (file: string, index: number, total: number) => void;
   readonly onInterleaving?: () => void;
   /**
-   * Each strategy's report as soon as it is checked, to print it then. Called again for an
-   * earlier strategy when its leftover code fails after it reported (the report says so).
+   * Each strategy's report as soon as it and every strategy before it are checked (in path
+   * order whatever `jobs` is), to print it then. Called again for an earlier strategy when
+   * its leftover code fails after it reported (the report says so).
    */
   readonly onReport?: (report: StrategyReport, index: number, total: number) => void;
 }
@@ -37,43 +40,73 @@ export interface RunCheckOptions {
  * strategy is checked in a worker thread of its own (supervise-check.ts), so
  * nothing its code does ends, hangs or crashes this thread; each report is
  * kept as it arrives, and when the server stops answering the strategies not
- * yet checked are reported as not checked.
+ * yet checked are reported as not checked. With `jobs` above 1, that many
+ * strategies are checked at once, each in its own thread and schema; reports
+ * are still handed on in path order, so the report does not depend on `jobs`.
  */
 export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   const files = await findStrategyFiles(options.paths);
   await using database = await startDatabase(options.database);
   await using lab = await Lab.open(database, pgConnector);
-  const strategies: StrategyReport[] = [];
+  const total = files.length;
   const memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
-  let unreachable: string | null = null;
-  let thread: CheckWorkerThread | undefined;
+  const jobs = Math.max(1, Math.min(options.jobs ?? 1, total));
+  // Reports by path index; the first `shown` of them have been handed to onReport.
+  const reports: (StrategyReport | undefined)[] = [];
+  let shown = 0;
+  const settle = (index: number, report: StrategyReport): void => {
+    reports[index] = report;
+    // A report that arrives before an earlier strategy's waits for it.
+    for (let next = reports[shown]; next !== undefined && shown < total; next = reports[shown]) {
+      options.onReport?.(next, shown, total);
+      shown += 1;
+    }
+  };
   // A strategy's leftover code (a timer) that failed after its report blames it, not the next one.
   const blame = (disturbance: Disturbance): void => {
     const index = files.indexOf(disturbance.path);
-    const earlier = strategies[index];
+    const earlier = reports[index];
     if (!earlier) return;
-    strategies[index] = {
+    reports[index] = {
       ...earlier,
       passed: false,
       error: `${disturbance.error} (after its check had reported)`,
     };
-    options.onReport?.(strategies[index], index, files.length);
+    if (index < shown) options.onReport?.(reports[index], index, total);
   };
-  try {
-    for (const [index, file] of files.entries()) {
-      options.onStrategy?.(file, index, files.length);
+  const blameIdle = (thread: CheckWorkerThread | undefined): void => {
+    for (const fault of thread?.idleFaults.splice(0) ?? []) {
+      if (fault.path !== null) blame({ path: fault.path, error: faultText(fault.path, fault) });
+    }
+  };
+  let unreachable: string | null = null;
+  let nextIndex = 0;
+  const threads = new Set<CheckWorkerThread>();
+  // Set when a lane failed (a bug, or onReport threw): the others take no more strategies.
+  let stopped = false;
+
+  // One lane checks strategies one after another in its own thread, taking the next path not yet taken.
+  const lane = async (): Promise<void> => {
+    let thread: CheckWorkerThread | undefined;
+    const retire = (): void => {
+      if (thread) threads.delete(thread);
+      thread = undefined;
+    };
+    for (let index = nextIndex++; index < total && !stopped; index = nextIndex++) {
+      const file = files[index]!;
+      options.onStrategy?.(file, index, total);
       if (unreachable !== null) {
-        const notChecked = failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`);
-        strategies.push(notChecked);
-        options.onReport?.(notChecked, index, files.length);
+        settle(index, failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`));
         continue;
       }
       let report: StrategyReport | undefined;
-      while (!report) {
-        for (const fault of thread?.idleFaults.splice(0) ?? []) {
-          if (fault.path !== null) blame({ path: fault.path, error: faultText(fault.path, fault) });
+      while (!report && !stopped) {
+        blameIdle(thread);
+        if (!thread || thread.ended) {
+          retire();
+          thread = new CheckWorkerThread(memoryLimitMb);
+          threads.add(thread);
         }
-        if (!thread || thread.ended) thread = new CheckWorkerThread(memoryLimitMb);
         const supervised = await superviseCheck(lab, thread, {
           path: file,
           schemaSerial: index + 1,
@@ -88,22 +121,32 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
         if ('disturbedBy' in supervised) {
           // Checked again in a fresh thread, where nothing earlier runs.
           blame(supervised.disturbedBy);
-          thread = undefined;
+          retire();
           continue;
         }
         report = supervised.report;
-        if (!supervised.reusable) thread = undefined;
+        if (!supervised.reusable) retire();
       }
-      strategies.push(report);
-      options.onReport?.(report, index, files.length);
-      if (report.error !== null) unreachable = await serverProblem(lab, options.timeoutMs);
+      if (!report) return;
+      settle(index, report);
+      if (report.error !== null) unreachable ??= await serverProblem(lab, options.timeoutMs);
     }
-    for (const fault of thread?.idleFaults.splice(0) ?? []) {
-      if (fault.path !== null) blame({ path: fault.path, error: faultText(fault.path, fault) });
-    }
+    blameIdle(thread);
+  };
+
+  const stop = (error: unknown): never => {
+    stopped = true;
+    for (const thread of threads) thread.terminate();
+    throw error;
+  };
+  try {
+    const lanes = await Promise.allSettled(Array.from({ length: jobs }, () => lane().catch(stop)));
+    const failed = lanes.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
-    thread?.terminate();
+    for (const thread of threads) thread.terminate();
   }
+  const strategies = reports.filter((report) => report !== undefined);
   return {
     passed: strategies.length > 0 && strategies.every((strategy) => strategy.passed),
     seed: options.seed,

@@ -130,6 +130,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         "heap limit of the thread that checks each strategy, in MB (its code runs out of memory there, not in oversold's)",
         parsePositive('--max-memory', 65_536),
         1024,
+      )
+      .option(
+        '--jobs <k>',
+        'strategies checked at once, each in a worker thread of its own; results still print in path order',
+        parsePositive('--jobs', 64),
+        1,
       ),
   ).action(async (paths: string[], options: CommonOptions & Record<string, never>) => {
     const opts = options as unknown as CommonOptions & {
@@ -140,6 +146,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       quantity: { min: number; max: number };
       isolate?: boolean;
       maxMemory: number;
+      jobs: number;
     };
     const {
       exitCodeOf,
@@ -169,6 +176,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         timeoutMs: opts.timeout,
         ...(opts.isolate ? { isolate: true } : {}),
         memoryLimitMb: opts.maxMemory,
+        jobs: opts.jobs,
         onStrategy: (file, index, total) => progress.strategy(file, index, total),
         onInterleaving: () => progress.tick(),
         // Each verdict as soon as its strategy is checked; the summary waits for them all.
