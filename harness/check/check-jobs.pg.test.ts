@@ -22,9 +22,10 @@ function withoutDurations(value: unknown): unknown {
   return value;
 }
 
-/** Checks the paths with `jobs`; also the order in which reports were handed on. */
+/** Checks the paths with `jobs`; also the order in which reports were handed on, and strategies named. */
 async function check(paths: readonly string[], jobs: number) {
   const order: number[] = [];
+  const named: number[] = [];
   const report = await runCheck({
     paths,
     database: { url: testDatabaseUrl() },
@@ -34,9 +35,10 @@ async function check(paths: readonly string[], jobs: number) {
     properties: PROPERTY_NAMES,
     timeoutMs: 30_000,
     jobs,
+    onStrategy: (_, index) => named.push(index),
     onReport: (_, index) => order.push(index),
   });
-  return { report, order };
+  return { report, order, named };
 }
 
 describe('check --jobs on PostgreSQL', () => {
@@ -58,6 +60,11 @@ describe('check --jobs on PostgreSQL', () => {
     );
     expect(one.order).toEqual([0, 1, 2, 3, 4]);
     expect(three.order).toEqual([0, 1, 2, 3, 4]);
+    // The progress bar names the strategy whose report comes next: in order, skipping
+    // those that finished while an earlier one was still running.
+    expect(one.named).toEqual([0, 1, 2, 3, 4]);
+    expect(three.named[0]).toBe(0);
+    expect(three.named).toEqual([...new Set(three.named)].sort((a, b) => a - b));
   });
 
   it('still fails a strategy that oversells with no expectation, checked beside others', async () => {

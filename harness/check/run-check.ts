@@ -25,6 +25,10 @@ export interface RunCheckOptions {
   readonly memoryLimitMb?: number;
   /** Strategies checked at once, each in a worker thread of its own (1 by default). */
   readonly jobs?: number;
+  /**
+   * The strategy whose report comes next, when it starts (with `jobs`, when
+   * the one before it has reported, if it started earlier).
+   */
   readonly onStrategy?: (file: string, index: number, total: number) => void;
   readonly onInterleaving?: () => void;
   /**
@@ -54,13 +58,21 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   // Reports by path index; the first `shown` of them have been handed to onReport.
   const reports: (StrategyReport | undefined)[] = [];
   let shown = 0;
+  const started = new Set<number>();
+  // onStrategy names the strategy whose report comes next, once it has started.
+  const begin = (index: number): void => {
+    started.add(index);
+    if (index === shown) options.onStrategy?.(files[index]!, index, total);
+  };
   const settle = (index: number, report: StrategyReport): void => {
     reports[index] = report;
     // A report that arrives before an earlier strategy's waits for it.
+    const before = shown;
     for (let next = reports[shown]; next !== undefined && shown < total; next = reports[shown]) {
       options.onReport?.(next, shown, total);
       shown += 1;
     }
+    if (shown !== before && started.has(shown)) options.onStrategy?.(files[shown]!, shown, total);
   };
   // A strategy's leftover code (a timer) that failed after its report blames it, not the next one.
   const blame = (disturbance: Disturbance): void => {
@@ -94,7 +106,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     };
     for (let index = nextIndex++; index < total && !stopped; index = nextIndex++) {
       const file = files[index]!;
-      options.onStrategy?.(file, index, total);
+      begin(index);
       if (unreachable !== null) {
         settle(index, failedReport(identityOfFile(file), `${file}: not checked: ${unreachable}`));
         continue;
