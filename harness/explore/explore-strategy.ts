@@ -1,10 +1,12 @@
 import { evaluateProperty } from '../../properties/properties.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
+import { isolatedStrategy } from '../check/check-strategy.ts';
 import { counterexampleOf } from '../check/counterexample.ts';
 import { failedReport } from '../check/failed-report.ts';
 import type { PropertyReport, StrategyReport } from '../check/report-model.ts';
 import { StrategyError, StrategyMistakeError } from '../engine/errors.ts';
-import type { Lab } from '../engine/lab.ts';
+import { IsolatedBuyers, type IsolatedBuyersOptions } from '../engine/isolated-buyers.ts';
+import type { LabHandle } from '../engine/lab.ts';
 import { type CaseRun, runCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
@@ -28,6 +30,8 @@ export interface ExploreSettings {
   readonly jobs: number;
   readonly now?: () => number;
   readonly onInterleaving?: () => void;
+  /** Run each buyer's code in a child process of its own (a sandboxed one when a launcher is given), as check --isolate does. */
+  readonly isolation?: Omit<IsolatedBuyersOptions, 'timeoutMs'>;
 }
 
 /** How an exploration ended and what it covered. */
@@ -65,7 +69,7 @@ interface Failure {
 
 /** Explores every interleaving of one case for one strategy (see search.ts). */
 export async function exploreStrategy(
-  lab: Lab,
+  lab: LabHandle,
   strategy: LoadedStrategy,
   scenario: Scenario<ScenarioCase>,
   kase: ScenarioCase,
@@ -80,6 +84,8 @@ export async function exploreStrategy(
     scenario: strategy.scenario,
   };
   const workspaces: Workspace[] = [];
+  // Under isolation each job has its own buyers' processes, as it has its own sessions.
+  const isolated: IsolatedBuyers[] = [];
   const failures = new Map<PropertyName, Failure>();
   const outcomes = new Set<string>();
   let interleavings = 0;
@@ -87,6 +93,11 @@ export async function exploreStrategy(
     for (let job = 0; job < settings.jobs; job++) {
       const workspace = await Workspace.open(lab, strategy.name, scenario);
       workspaces.push(workspace);
+      if (settings.isolation) {
+        isolated.push(
+          new IsolatedBuyers(strategy.file, { ...settings.isolation, timeoutMs: settings.timeoutMs }),
+        );
+      }
       await installStrategySql(workspace, strategy, scenario);
     }
     const result = await search({
@@ -98,14 +109,21 @@ export async function exploreStrategy(
       now,
       enough: (preemptions) =>
         settings.properties.every((name) => (failures.get(name)?.preemptions ?? Infinity) < preemptions),
-      jobs: workspaces.map((workspace) => async (follower) => {
+      jobs: workspaces.map((workspace, job) => async (follower) => {
+        const children = isolated[job];
+        await children?.prepare(kase.buyers.map((buyer) => buyer.id));
         const run = await runCase({
           workspace,
-          strategy,
+          strategy: isolatedStrategy(strategy, children),
           scenario,
           kase,
           choose: follower.choose,
           timeoutMs: settings.timeoutMs,
+          ...(children ? { purchaseFor: (id, request) => children.purchaseFor(id, request) } : {}),
+        }).catch((error: unknown) => {
+          // A hung child may be spinning: replace it.
+          children?.discard(kase.buyers.map((buyer) => buyer.id));
+          throw error;
         });
         interleavings += 1;
         settings.onInterleaving?.();
@@ -169,6 +187,7 @@ export async function exploreStrategy(
       exploration: null,
     };
   } finally {
+    for (const children of isolated) await children.close();
     for (const workspace of workspaces) await workspace.close();
   }
 }

@@ -9,6 +9,7 @@ import { IsolatedBuyers } from '../engine/isolated-buyers.ts';
 import { runCase } from '../engine/run-case.ts';
 import type { SqlConnector } from '../engine/sql-session.ts';
 import { Workspace } from '../engine/workspace.ts';
+import { type ExploreStrategyReport, exploreStrategy } from '../explore/explore-strategy.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { findScenario } from '../scenarios/scenario-registry.ts';
 import { installStrategySql } from '../strategy/install-strategy-sql.ts';
@@ -165,9 +166,23 @@ async function runTests(
         }),
       );
     } else {
-      throw new StrategyMistakeError(
-        `test ${first.id}: explore tests are not supported by this version of grade`,
-      );
+      const { case: value, preemptions, maxInterleavings } = first.cases;
+      const scenario = findScenario(loaded.strategy.scenario) as Scenario<ScenarioCase>;
+      const kase = scenario.parseCase ? scenario.parseCase(value) : (value as ScenarioCase);
+      const report = await exploreStrategy(lab, loaded.strategy, scenario, kase, {
+        properties: [first.property],
+        timeoutMs: limits.timeoutMs,
+        preemptionBound: preemptions === 'all' ? null : preemptions,
+        maxInterleavings,
+        timeLimitMs: Math.max(0, deadline - now()),
+        reduction: true,
+        symmetry: true,
+        jobs: 1,
+        onInterleaving: withinBudget,
+        ...(isolate ? { isolation } : {}),
+      });
+      if (report.error !== null) throw new StrategyMistakeError(report.error);
+      verdicts.set(first.id, exploredVerdict(report));
     }
   }
 }
@@ -193,6 +208,30 @@ function generatedVerdict(
     output: example ? failureLine(example) : 'failed',
     counterexample: example,
     interleavings,
+  };
+}
+
+function exploredVerdict(report: ExploreStrategyReport): Verdict {
+  const property = report.properties[0];
+  const example = property?.counterexample ?? null;
+  if (property && !property.passed) {
+    return {
+      passed: false,
+      output: example ? failureLine(example) : 'failed',
+      counterexample: example,
+      interleavings: report.interleavings,
+    };
+  }
+  const exploration = report.exploration;
+  const reach =
+    exploration?.status === 'exhausted'
+      ? 'every interleaving'
+      : `every interleaving within its bound (${exploration?.status ?? 'not run'})`;
+  return {
+    passed: property?.passed === true,
+    output: `held in ${reach}: ${report.interleavings} run, ${exploration?.pruned ?? 0} pruned as equivalent`,
+    counterexample: null,
+    interleavings: report.interleavings,
   };
 }
 
