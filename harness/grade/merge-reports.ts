@@ -1,6 +1,7 @@
 import { searchedText } from '../../reports/console-report.ts';
 import type { CheckReport } from '../check/report-model.ts';
 import type { GradeReport, SubmissionGrade } from './grade-model.ts';
+import { byCodePoint } from './submissions.ts';
 
 /**
  * The gradebook of a sharded run from the report of each shard (`oversold
@@ -91,7 +92,7 @@ export function mergeGradeReports(
 
 /** The order `oversold grade` lists submissions in: by student name, compared by UTF-16 code units. */
 export function byStudent(a: SubmissionGrade, b: SubmissionGrade): number {
-  return a.student < b.student ? -1 : a.student > b.student ? 1 : 0;
+  return byCodePoint(a.student, b.student);
 }
 
 /**
