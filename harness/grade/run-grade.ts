@@ -107,6 +107,7 @@ export async function runGrade(options: RunGradeOptions): Promise<GradeReport> {
         property: test.property,
         points: test.points,
         visibility: test.visibility,
+        cases: test.cases,
       })),
     },
     shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
