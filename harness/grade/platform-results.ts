@@ -249,7 +249,7 @@ export function githubClassroomOutputLine(result: GithubClassroomResult): string
 }
 
 const PROPERTY_WORDS: Record<PropertyName, string> = {
-  'no-oversell': 'No stock is sold beyond what existed, in any interleaving of the buyers.',
+  'no-oversell': 'No stock is sold beyond what existed.',
   'honest-outcome':
     'Every buyer holds exactly what it was told it bought, and nothing changes that no buyer asked for.',
   'no-undersell': "No buyer is told 'sold-out' while enough stock is left for it.",
@@ -302,7 +302,10 @@ function submissionOutput(report: GradeReport, grade: SubmissionGrade): string {
  */
 function testOutput(grade: SubmissionGrade, test: TestGrade): string {
   const lines: string[] = [];
-  if (grade.error !== null) lines.push(`The submission could not be evaluated: ${grade.error}`, '');
+  // Said once: the test's own line often is the error already.
+  if (grade.error !== null && !test.output.includes(grade.error)) {
+    lines.push(`The submission could not be evaluated: ${grade.error}`, '');
+  }
   lines.push(test.output);
   const example = test.counterexample;
   if (example) {
