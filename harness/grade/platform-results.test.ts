@@ -255,6 +255,11 @@ describe('toGradescopeResults', () => {
       );
       expect(test.status).toBe('failed');
     }
+    // Said once when the test's line is the error already.
+    const echoed = { ...carol, tests: carol.tests.map((test) => ({ ...test, output: carol.error ?? '' })) };
+    for (const test of toGradescopeResults(report, echoed).tests) {
+      expect(test.output).toBe('no purchase.ts or purchase.sql in the submission');
+    }
   });
 
   it('lists every test of the assignment, scoring 0 those the submission was not graded on', () => {
