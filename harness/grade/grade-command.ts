@@ -79,8 +79,13 @@ addCommand((program, io, setExit) => {
     )
     .option('--pg-version <major>', 'PostgreSQL major of the embedded server, 13 to 18', parsePgVersion)
     .action(async (folder: string | undefined, opts: GradeOptions) => {
-      const code = await grade(folder, opts, io);
-      setExit(code);
+      try {
+        setExit(await grade(folder, opts, io));
+      } catch (error) {
+        // PrairieLearn reads "could not grade" from the results file, not from an exit status.
+        if (opts.prairielearn !== undefined) await writeUngradable(opts.prairielearn, error);
+        throw error;
+      }
     });
 });
 
@@ -190,4 +195,14 @@ function formatScore(score: number): string {
 
 function studentName(folder: string, platform: 'gradescope' | 'prairielearn' | null): string {
   return platform ? 'submission' : basename(folder.replace(/\/+$/, '')) || 'submission';
+}
+
+async function writeUngradable(target: string | true, error: unknown): Promise<void> {
+  const [{ prairieLearnUngradable }, { writeReportFile }] = await Promise.all([
+    import('./platform-results.ts'),
+    import('../../reports/json-report.ts'),
+  ]);
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  const file = target === true ? platforms.prairielearn.results : target;
+  await writeReportFile(file, `${JSON.stringify(prairieLearnUngradable(reason), null, 2)}\n`).catch(() => {});
 }
