@@ -46,52 +46,46 @@ export async function writeGradeOutputs(report: GradeReport, files: GradeOutputF
   return lines;
 }
 
+const hint = 'give the file written by oversold grade --json';
+
 /** Reads back what `oversold grade --json` wrote; one-line errors say what is wrong and what to give instead. */
 export async function readGradeReport(file: string): Promise<GradeReport> {
   const text = await readFile(file, 'utf8').catch((error: unknown) => {
-    throw new Error(
-      `${file}: cannot read the grade report (${reason(error)}): give the file written by oversold grade --json`,
-      {
-        cause: error,
-      },
-    );
+    throw new Error(`${file}: cannot read the grade report (${reason(error)}): ${hint}`, { cause: error });
   });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: not JSON (${reason(error)}): give the file written by oversold grade --json`, {
-      cause: error,
-    });
+    throw new Error(`${file}: not JSON (${reason(error)}): ${hint}`, { cause: error });
   }
   const value = parsed as Partial<Record<keyof GradeReport, unknown>> | null;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(
-      `${file}: not a grade report (a JSON object was expected): give the file written by oversold grade --json`,
-    );
+    throw new Error(`${file}: not a grade report (a JSON object was expected): ${hint}`);
   }
   if (value.kind !== 'oversold-grade') {
-    throw new Error(
-      `${file}: not a grade report (kind is ${JSON.stringify(value.kind) ?? 'missing'}, not "oversold-grade"): give the file written by oversold grade --json`,
-    );
+    const kind = value.kind === undefined ? 'no "kind"' : `"kind" is ${JSON.stringify(value.kind)}`;
+    throw new Error(`${file}: not a grade report (${kind}, not "oversold-grade"): ${hint}`);
   }
   if (value.version !== 1) {
     throw new Error(
-      `${file}: grade report version ${JSON.stringify(value.version) ?? 'missing'} is not supported (this oversold reads version 1): regrade with this version of oversold`,
+      `${file}: grade report version ${JSON.stringify(value.version) ?? '(none)'} is not supported (this oversold reads version 1): grade again with this version of oversold`,
     );
   }
-  if (
-    typeof value.assignment !== 'object' ||
-    value.assignment === null ||
-    !Array.isArray(value.submissions)
-  ) {
+  const missing = [
+    ...(typeof value.assignment === 'object' && value.assignment !== null ? [] : ['"assignment"']),
+    ...(Array.isArray(value.submissions) ? [] : ['"submissions"']),
+  ];
+  if (missing.length > 0) {
     throw new Error(
-      `${file}: the grade report has no ${Array.isArray(value.submissions) ? 'assignment' : 'submissions list'}: give a whole file written by oversold grade --json`,
+      `${file}: the grade report has no ${missing.join(' or ')} (cut short, or edited?): ${hint}`,
     );
   }
   return parsed as GradeReport;
 }
 
+/** One line: V8 quotes the text around a JSON syntax error, newlines and all. */
 function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s+/g, ' ');
 }
