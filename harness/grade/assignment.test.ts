@@ -201,6 +201,11 @@ describe('loadAssignment', () => {
     });
   });
 
+  it('reads a file that starts with a byte order mark, as some editors write it', async () => {
+    const file = await write(`\uFEFF${JSON.stringify(withTest({}))}`);
+    await expect(loadAssignment(file)).resolves.toMatchObject({ title: 'Lab', maxScore: 1 });
+  });
+
   it('reads an assignment module whose default export has the same shape, with a scenario module beside it', async () => {
     const file = await write(
       "const tests = [{ name: 'Own shop', property: 'no-oversell', points: 2, fixed: [{ case: { buyers: [{ id: 1 }, { id: 2 }] }, schedule: '1 2' }] }];\nexport default { title: 'Lab 5', scenario: './shop.scenario.ts', tests };\n",

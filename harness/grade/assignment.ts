@@ -74,7 +74,7 @@ export async function loadAssignment(path: string): Promise<Assignment> {
   });
   const raw = moduleExtensions.has(extname(file))
     ? await importAssignment(file, at)
-    : parseJson(bytes.toString('utf8'), at);
+    : parseJson(bytes.toString('utf8').replace(/^\uFEFF/, ''), at);
   const top = at.object(raw, '', '{ "title": "Lab 4", "tests": [ … ] }');
   at.onlyFields(top, '', fields.top);
   const title = at.text(top.title, 'title', 'Lab 4: the last ticket');
