@@ -26,6 +26,8 @@ export interface CheckStrategyOptions {
   readonly isolate?: boolean;
   /** How isolated buyers' processes start (a sandbox, memory limit); with `isolate` only. */
   readonly isolation?: Omit<IsolatedBuyersOptions, 'timeoutMs'>;
+  /** The buyers' processes to use under `isolate`, kept by the caller across checks (grading); made and closed here when absent. */
+  readonly children?: IsolatedBuyers;
   /** Called after every fresh interleaving (for progress bars). */
   readonly onInterleaving?: () => void;
   readonly now?: () => number;
@@ -56,7 +58,8 @@ export async function checkStrategy(
   const runs = new Map<string, CaseRun>();
   let interleavings = 0;
   const isolated = options.isolate
-    ? new IsolatedBuyers(strategy.file, { ...options.isolation, timeoutMs: options.timeoutMs })
+    ? (options.children ??
+      new IsolatedBuyers(strategy.file, { ...options.isolation, timeoutMs: options.timeoutMs }))
     : undefined;
   // Under --isolate, setup() runs in a child of its own too.
   const runnable = isolatedStrategy(strategy, isolated);
@@ -167,7 +170,7 @@ export async function checkStrategy(
       properties: [],
     };
   } finally {
-    await isolated?.close();
+    if (!options.children) await isolated?.close();
     await workspace?.close();
   }
 }

@@ -128,6 +128,10 @@ async function runTests(
     ...(loaded.launcher ? { launcher: loaded.launcher } : {}),
   };
   const isolate = loaded.strategy.installSql === undefined;
+  // One set of buyers' processes for the whole submission: each starts once, not once per test.
+  await using children = isolate
+    ? new IsolatedBuyers(file, { ...isolation, timeoutMs: limits.timeoutMs })
+    : undefined;
   // Generated tests that draw from the same ranges share one check, and its interleavings.
   const groups = new Map<string, AssignmentTest[]>();
   for (const test of assignment.tests) {
@@ -148,6 +152,7 @@ async function runTests(
         timeoutMs: limits.timeoutMs,
         isolate,
         isolation,
+        ...(children ? { children } : {}),
         onInterleaving: withinBudget,
       });
       if (report.error !== null) throw new StrategyMistakeError(report.error);
@@ -159,8 +164,7 @@ async function runTests(
       verdicts.set(
         first.id,
         await fixedVerdict(lab, loaded, first.property, first.cases.cases, {
-          isolate,
-          isolation,
+          children,
           timeoutMs: limits.timeoutMs,
           withinBudget,
         }),
@@ -236,11 +240,8 @@ function exploredVerdict(report: ExploreStrategyReport): Verdict {
 }
 
 interface FixedSettings {
-  readonly isolate: boolean;
-  readonly isolation: {
-    memoryLimitMb: number;
-    launcher?: import('../engine/child-launcher.ts').ChildLauncher;
-  };
+  /** The submission's buyers' processes; undefined for a .sql strategy, which runs in PostgreSQL. */
+  readonly children: IsolatedBuyers | undefined;
   readonly timeoutMs: number;
   readonly withinBudget: () => void;
 }
@@ -260,20 +261,17 @@ async function fixedVerdict(
   const { strategy } = loaded;
   const scenario = findScenario(strategy.scenario) as Scenario<ScenarioCase>;
   await using workspace = await Workspace.open(lab, strategy.name, scenario);
-  await using isolated = new IsolatedBuyers(strategy.file, {
-    ...settings.isolation,
-    timeoutMs: settings.timeoutMs,
-  });
+  const isolated = settings.children;
   await installStrategySql(workspace, strategy, scenario);
   let interleavings = 0;
   for (const fixed of cases) {
     settings.withinBudget();
     const kase = scenario.parseCase ? scenario.parseCase(fixed.case) : (fixed.case as ScenarioCase);
     const schedule = fixed.schedule.split(/\s+/).filter(Boolean).map(Number);
-    if (settings.isolate) await isolated.prepare(kase.buyers.map((buyer) => buyer.id));
+    await isolated?.prepare(kase.buyers.map((buyer) => buyer.id));
     const run = await runCase({
       workspace,
-      strategy: isolatedStrategy(strategy, settings.isolate ? isolated : undefined),
+      strategy: isolatedStrategy(strategy, isolated),
       scenario,
       kase,
       choose: (index, ready) => {
@@ -281,7 +279,11 @@ async function fixedVerdict(
         return wanted !== undefined && ready.includes(wanted) ? wanted : Math.min(...ready);
       },
       timeoutMs: settings.timeoutMs,
-      ...(settings.isolate ? { purchaseFor: (id, request) => isolated.purchaseFor(id, request) } : {}),
+      ...(isolated ? { purchaseFor: (id, request) => isolated.purchaseFor(id, request) } : {}),
+    }).catch((error: unknown) => {
+      // A hung child may be spinning: replace it.
+      isolated?.discard(kase.buyers.map((buyer) => buyer.id));
+      throw error;
     });
     interleavings += 1;
     const verdict = evaluateProperty(property, run.facts);
