@@ -138,6 +138,57 @@ describe('the smallest-case search on PostgreSQL', () => {
     expect(smallest.kase).toEqual({ items: big.items, buyers: big.buyers.slice(0, 2) });
   });
 
+  it('drops a third buyer and a line that plays no part, with three items (regression: the budget ran out first)', async () => {
+    // The case fast-check left for seed 3; with two preemptions per explored
+    // interleaving the search spent its 400 runs on carts of one line each.
+    const items = [
+      { id: 201, stock: 1 },
+      { id: 202, stock: 1 },
+      { id: 203, stock: 1 },
+    ];
+    const big: InventoryCase = {
+      items,
+      buyers: [
+        {
+          id: 1,
+          lines: [
+            { itemId: 203, quantity: 1 },
+            { itemId: 201, quantity: 1 },
+          ],
+        },
+        {
+          id: 2,
+          lines: [
+            { itemId: 201, quantity: 1 },
+            { itemId: 202, quantity: 1 },
+            { itemId: 203, quantity: 1 },
+          ],
+        },
+        { id: 3, lines: [{ itemId: 201, quantity: 1 }] },
+      ],
+    };
+    const { smallest } = await smallestBelow('strategies/inventory/lock-in-cart-order.ts', 'no-errors', big);
+    expect(smallest.kase).toEqual({
+      items,
+      buyers: [
+        {
+          id: 1,
+          lines: [
+            { itemId: 203, quantity: 1 },
+            { itemId: 201, quantity: 1 },
+          ],
+        },
+        {
+          id: 2,
+          lines: [
+            { itemId: 201, quantity: 1 },
+            { itemId: 203, quantity: 1 },
+          ],
+        },
+      ],
+    });
+  });
+
   it('leaves a case that is already the smallest as it is, without a run', async () => {
     const { big, smallest, runs } = await smallestBelow(
       'strategies/naive-read-modify-write.ts',
