@@ -45,11 +45,11 @@ describe('check --jobs on PostgreSQL', () => {
   it('gives the same JSON report with --jobs 1 and --jobs 3, reports handed on in path order', async () => {
     // The slowest first: with three lanes the next ones finish before it and must wait for it.
     const paths = [
-      'strategies/inventory/lock-in-cart-order.ts',
+      'strategies/check-then-buy-later.ts',
       'strategies/naive-read-modify-write.ts',
       'strategies/select-for-update.ts',
       'strategies/guarded-update.ts',
-      'strategies/check-then-buy-later.ts',
+      'strategies/count-then-insert.ts',
     ];
     const one = await check(paths, 1);
     const three = await check(paths, 3);

@@ -200,13 +200,13 @@ describe('the smallest-case search on PostgreSQL', () => {
   });
 
   it('gives check the same smallest counterexample for the same seed', async () => {
-    const strategy = await load('strategies/inventory/lock-in-cart-order.ts');
+    const strategy = await load('strategies/naive-read-modify-write.ts');
     const check = () =>
       checkStrategy(lab, strategy, {
         runs: 100,
-        seed: 7,
+        seed: 3,
         ranges: defaultCaseRanges,
-        properties: ['no-errors'],
+        properties: ['no-oversell'],
         timeoutMs: 30_000,
       });
     const first = await check();
@@ -215,7 +215,7 @@ describe('the smallest-case search on PostgreSQL', () => {
     expect(counterexample.case).toEqual(second.properties[0]!.counterexample!.case);
     expect(counterexample.schedule).toBe(second.properties[0]!.counterexample!.schedule);
     expect(first.interleavings).toBe(second.interleavings);
-    // fast-check alone left three buyers here.
-    expect((counterexample.case as InventoryCase).buyers).toHaveLength(2);
+    // fast-check alone stopped at capacity 2 with orders of 1 + 2 units for this seed.
+    expect(counterexample.case).toEqual(tickets(1, 1, 1));
   });
 });
