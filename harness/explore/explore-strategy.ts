@@ -14,6 +14,8 @@ import { installStrategySql } from '../strategy/install-strategy-sql.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import { outcomeSignature } from './outcome-signature.ts';
 import { type SearchEnd, search } from './search.ts';
+import { readSessionFacts } from './session-facts.ts';
+import type { SessionFacts } from './session-model.ts';
 
 export interface ExploreSettings {
   readonly properties: readonly PropertyName[];
@@ -102,6 +104,7 @@ export async function exploreStrategy(
     }
     const result = await search({
       reduction: settings.reduction,
+      sessions: await sessionFactsFor(workspaces[0], kase, settings),
       interchangeable: settings.symmetry ? interchangeableBuyers(scenario, kase) : new Map(),
       preemptionBound: settings.preemptionBound,
       maxInterleavings: settings.maxInterleavings,
@@ -190,6 +193,21 @@ export async function exploreStrategy(
     for (const children of isolated) await children.close();
     for (const workspace of workspaces) await workspace.close();
   }
+}
+
+/**
+ * What lets plain reads commute, for sleep sets: only with reduction and
+ * without a preemption bound. Under a bound a sleeping order may be the only
+ * one within the bound, so the bounded search keeps branching on it.
+ */
+async function sessionFactsFor(
+  workspace: Workspace | undefined,
+  kase: ScenarioCase,
+  settings: ExploreSettings,
+): Promise<SessionFacts | null> {
+  const buyer = kase.buyers[0];
+  if (!settings.reduction || settings.preemptionBound !== null || !workspace || !buyer) return null;
+  return readSessionFacts(workspace, buyer.id);
 }
 
 function statusOf(end: SearchEnd, bounded: number): Exploration['status'] {

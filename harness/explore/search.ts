@@ -35,7 +35,7 @@ export interface SearchResult extends FollowerTally {
  * the number of jobs (unless a time or count limit cuts the search short).
  */
 export async function search(options: SearchOptions): Promise<SearchResult> {
-  const pending = new Map<number, WorkItem[]>([[0, [{ prefix: [], preemptions: 0 }]]]);
+  const pending = new Map<number, WorkItem[]>([[0, [{ prefix: [], preemptions: 0, sleeping: [] }]]]);
   const running: number[] = [];
   const tally: FollowerTally = { pruned: 0, symmetric: 0, bounded: 0 };
   let interleavings = 0;

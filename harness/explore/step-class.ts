@@ -71,12 +71,17 @@ const TRANSACTION_START =
 const CONSTANT_SELECT =
   /^select (\$\d+|-?\d+(\.\d+)?|'[^']*'|true|false|null)(::[a-z ]+)?( as [a-z_][a-z0-9_]*)?(, ?(\$\d+|-?\d+(\.\d+)?|'[^']*'|true|false|null)(::[a-z ]+)?( as [a-z_][a-z0-9_]*)?)*$/;
 
+/** Whether normalised SQL starts a transaction block (`BEGIN`, `START TRANSACTION`, with any modes). */
+export function isTransactionStart(sql: string): boolean {
+  return TRANSACTION_START.test(sql);
+}
+
 /**
  * Lower case, comments dropped, whitespace collapsed, one trailing semicolon
  * dropped; null when the text holds more than one statement (or a quote or
  * comment this does not follow), which makes the step shared.
  */
-function normalise(text: string): string | null {
+export function normalise(text: string): string | null {
   const withoutComments = text.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
   if (withoutComments.includes('/*') || withoutComments.includes('$$')) return null;
   const sql = withoutComments.replace(/\s+/g, ' ').trim().replace(/;$/, '').trim().toLowerCase();

@@ -139,12 +139,17 @@ function describeStep(step: TinyStep): string {
   }
 }
 
+/** Hears what each statement of a buyer answered: a read's value, a row count, or `!SQLSTATE`. */
+export type Observer = (buyerId: number, answer: string) => void;
+
 /**
  * The program as a strategy object, as explore takes one. Each buyer tracks
  * whether it opened a transaction, commits one left open at the end, and on
  * an error rolls back before rethrowing, so no run ends inside a transaction.
+ * `observe` hears every answer, in order: equivalent interleavings give every
+ * buyer the same answers, so a sound reduction keeps the set of them.
  */
-export function tinyStrategy(program: TinyProgram): LoadedStrategy {
+export function tinyStrategy(program: TinyProgram, observe: Observer = () => {}): LoadedStrategy {
   return {
     name: 'tiny-program',
     description: program.toString(),
@@ -153,7 +158,32 @@ export function tinyStrategy(program: TinyProgram): LoadedStrategy {
     expect: {},
     installSql: undefined,
     setup: undefined,
-    purchase: (db, request) => runProgram(program.steps, db, request as TicketRequest),
+    purchase: (db, request) => {
+      const { buyerId } = request as TicketRequest;
+      return runProgram(
+        program.steps,
+        observed(db, (answer) => observe(buyerId, answer)),
+        request as TicketRequest,
+      );
+    },
+  };
+}
+
+/** `db` whose every statement's answer is also told to `hear`. */
+function observed(db: BuyerDb, hear: (answer: string) => void): BuyerDb {
+  return {
+    async query(text, params) {
+      try {
+        const result = await db.query(text, params);
+        const first = result.rows[0];
+        hear(first ? Object.values(first).join(',') : String(result.rowCount ?? '-'));
+        return result as never;
+      } catch (error) {
+        hear(`!${(error as { code?: string }).code ?? 'error'}`);
+        throw error;
+      }
+    },
+    pause: (label) => db.pause(label),
   };
 }
 
