@@ -5,7 +5,9 @@
  *     reduction: time to exhaust and interleavings per second;
  * (b) PostgreSQL's isolationtester on the same server running the same
  *     transaction as a spec with its feasible permutations, and the ratio;
- * (c) three buyers of that purchase: time to exhaust.
+ * (c) three buyers of that purchase: time to exhaust;
+ * (d) the naive read-check-write purchase (autocommit), 2 and 3 buyers, where
+ *     plain reads commute and sleep sets skip orders of reads.
  * Medians of 3 trials, with the machine's load. Figures, not assertions.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,10 +22,12 @@ import { type ExploreSettings, exploreStrategy } from '../harness/explore/explor
 import type { Scenario, ScenarioCase } from '../harness/scenarios/scenario.ts';
 import { ticketsScenario } from '../harness/scenarios/tickets-scenario.ts';
 import { loadStrategy } from '../harness/strategy/load-strategy.ts';
+import type { LoadedStrategy } from '../harness/strategy/strategy.ts';
 import { PROPERTY_NAMES } from '../properties/property-names.ts';
 
 const TRIALS = 3;
 const FILE = 'strategies/select-for-update.ts';
+const NAIVE = 'strategies/naive-read-modify-write.ts';
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -40,8 +44,12 @@ async function main(): Promise<void> {
   await using database = await startDatabase(url ? { url } : { db: 'embedded' });
   await using lab = await Lab.open(database, pgConnector);
   console.log(`PostgreSQL ${lab.info.serverVersion} (${database.source}); load ${load()} (1, 5, 15 min)`);
-  const loaded = await loadStrategy(FILE);
-  if ('error' in loaded) throw loaded.error;
+  const strategies = new Map<string, LoadedStrategy>();
+  for (const file of [FILE, NAIVE]) {
+    const loaded = await loadStrategy(file);
+    if ('error' in loaded) throw loaded.error;
+    strategies.set(file, loaded.strategy);
+  }
   const scenario = ticketsScenario as unknown as Scenario<ScenarioCase>;
   const settings: ExploreSettings = {
     properties: [...PROPERTY_NAMES],
@@ -53,25 +61,36 @@ async function main(): Promise<void> {
     symmetry: false,
     jobs: 1,
   };
-  const exhaust = async (buyers: number, capacity: number, extra: Partial<ExploreSettings>) => {
+  const exhaust = async (
+    buyers: number,
+    capacity: number,
+    extra: Partial<ExploreSettings>,
+    file: string = FILE,
+  ) => {
     const kase = {
       capacity,
       buyers: Array.from({ length: buyers }, (_, index) => ({ id: index + 1, quantity: 1 })),
     };
     const times: number[] = [];
     let interleavings = 0;
+    let pruned = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const report = await exploreStrategy(lab, loaded.strategy, scenario, kase, { ...settings, ...extra });
+      const strategy = strategies.get(file)!;
+      const report = await exploreStrategy(lab, strategy, scenario, kase, { ...settings, ...extra });
       if (report.exploration?.status !== 'exhausted') throw new Error(`not exhausted: ${report.error}`);
       times.push(report.durationMs);
       interleavings = report.exploration.interleavings;
+      pruned = report.exploration.pruned;
     }
     const ms = median(times);
-    return { ms, interleavings, rate: (interleavings / ms) * 1000 };
+    return { ms, interleavings, pruned, rate: (interleavings / ms) * 1000 };
   };
-  const line = (label: string, figures: { ms: number; interleavings: number; rate: number }) =>
+  const line = (
+    label: string,
+    figures: { ms: number; interleavings: number; pruned: number; rate: number },
+  ) =>
     console.log(
-      `  ${label.padEnd(44)} ${figures.ms.toFixed(0).padStart(6)} ms  ${String(figures.interleavings).padStart(6)} interleavings  ${figures.rate.toFixed(0).padStart(5)}/s`,
+      `  ${label.padEnd(44)} ${figures.ms.toFixed(0).padStart(6)} ms  ${String(figures.interleavings).padStart(6)} interleavings  ${String(figures.pruned).padStart(5)} pruned  ${figures.rate.toFixed(0).padStart(5)}/s`,
     );
 
   console.log(`(a) ${FILE}, 2 buyers, capacity 1, median of ${TRIALS} (workspace setup included):`);
@@ -101,6 +120,12 @@ async function main(): Promise<void> {
   console.log(`(c) ${FILE}, 3 buyers, capacity 2, median of ${TRIALS}:`);
   line('explore (reduction)', await exhaust(3, 2, {}));
   line('explore (reduction) --jobs 2', await exhaust(3, 2, { jobs: 2 }));
+
+  console.log(`(d) ${NAIVE}, median of ${TRIALS}:`);
+  line('2 buyers, capacity 1, explore (reduction)', await exhaust(2, 1, {}, NAIVE));
+  line('2 buyers, capacity 1, --no-reduction', await exhaust(2, 1, { reduction: false }, NAIVE));
+  line('3 buyers, capacity 2, explore (reduction)', await exhaust(3, 2, {}, NAIVE));
+  line('3 buyers, capacity 2, --no-reduction', await exhaust(3, 2, { reduction: false }, NAIVE));
   console.log(`load ${load()}`);
 }
 
