@@ -130,7 +130,8 @@ describe('smaller cases', () => {
   it('keep every inventory line inside the case it came from', () => {
     fc.assert(
       fc.property(inventoryCaseArbitrary(), (kase) => {
-        for (const { kase: smaller, kept } of smallerCases(kase, defaultCaseRanges)) {
+        // The first few hundred: a case of four carts has tens of thousands below it.
+        for (const { kase: smaller, kept } of take(smallerCases(kase, defaultCaseRanges), 300)) {
           const inventory = smaller as InventoryCase;
           expect(inventory.items.map((item) => item.id)).toEqual(kase.items.map((item) => item.id));
           for (const [index, buyer] of inventory.buyers.entries()) {
@@ -152,3 +153,11 @@ describe('smaller cases', () => {
     );
   });
 });
+
+function* take<Value>(values: Iterable<Value>, count: number): Generator<Value> {
+  if (count <= 0) return;
+  for (const value of values) {
+    yield value;
+    if (--count <= 0) return;
+  }
+}
