@@ -25,10 +25,11 @@ export function caseSize(kase: ScenarioCase): number | null {
 /**
  * Every case inside the ranges that keeps some of the buyers of `kase` (in
  * order, numbered again from 1), each asking for no more than it did (in the
- * inventory scenario, a cart may also lose lines), against no more stock, and
- * that is smaller than `kase` (see {@link caseSize}): smallest first; of one
- * size, fewer buyers first, then less stock. Lazy: a search stops when it has
- * found what it wants, long before the last.
+ * inventory scenario, a cart may also lose lines, and an item no cart asks
+ * for may go, down to two items), against no more stock, and that is smaller
+ * than `kase` (see {@link caseSize}): smallest first; of one size, fewer
+ * buyers first, then fewer items, then less stock. Lazy: a search stops when
+ * it has found what it wants, long before the last.
  *
  * fast-check shrinks one number at a time and keeps a step only when the case
  * still fails on its own, so it stops at a case like "capacity 2, buyers
@@ -40,25 +41,53 @@ export function* smallerCases(kase: ScenarioCase, ranges: CaseRanges): Generator
   const shape = shapeOf(kase);
   if (shape === null) return;
   const limit = sizeOf(shape.stock, shape.carts);
-  const stockOptions = shape.stock.map((units) => span(Math.min(ranges.capacity.min, units), units));
-  const cartOptions = shape.carts.map((cart) => cartVariants(cart, ranges.quantity.min, shape.linesMayGo));
+  const minStock = (units: number) => Math.min(ranges.capacity.min, units);
+  const minQuantity = Math.min(ranges.quantity.min, ...shape.carts.flat().map((line) => line.quantity));
   const fewestBuyers = Math.max(1, Math.min(ranges.buyers.min, shape.carts.length));
-  const smallest =
-    stockOptions.reduce((sum, options) => sum + options[0]!, 0) +
-    fewestBuyers * Math.min(...cartOptions.map((variants) => variants[0]!.weight));
+  const fewestStocks = Math.min(shape.fewestStocks, shape.stock.length);
+  // A lower bound: the search starts there and finds nothing until the first real size.
+  const smallest = fewestStocks * Math.min(...shape.stock.map(minStock)) + fewestBuyers * (1 + minQuantity);
+  const variants = new Map<string, { weight: number; lines: Line[] }[]>();
+  const variantsOf = (buyer: number, stocks: readonly number[]) => {
+    const key = `${buyer} ${stocks.join(',')}`;
+    let found = variants.get(key);
+    if (!found) {
+      const keys = new Set(stocks.map((index) => shape.keys[index]));
+      const lines = shape.carts[buyer]!.filter((line) => keys.has(line.key));
+      // A cart whose every line asks for an item left out has no variant: that case is not made.
+      found = lines.length === 0 ? [] : cartVariants(lines, ranges.quantity.min, shape.linesMayGo);
+      variants.set(key, found);
+    }
+    return found;
+  };
   for (let size = smallest; size < limit; size++) {
     for (let count = fewestBuyers; count <= shape.carts.length; count++) {
       for (const kept of combinations(shape.carts.length, count)) {
-        const components: { weight: number; value: number | Line[] }[][] = [
-          ...stockOptions.map((options) => options.map((units) => ({ weight: units, value: units }))),
-          ...kept.map((index) =>
-            cartOptions[index]!.map((variant) => ({ weight: variant.weight, value: variant.lines })),
-          ),
-        ];
-        for (const values of exactly(components, size)) {
-          const stock = values.slice(0, shape.stock.length) as number[];
-          const carts = values.slice(shape.stock.length) as Line[][];
-          yield { kase: shape.build(stock, carts), kept: kept.map((index) => index + 1), size };
+        for (let stockCount = fewestStocks; stockCount <= shape.stock.length; stockCount++) {
+          for (const stocks of combinations(shape.stock.length, stockCount)) {
+            const carts = kept.map((buyer) => variantsOf(buyer, stocks));
+            if (carts.some((options) => options.length === 0)) continue;
+            const components: { weight: number; value: number | Line[] }[][] = [
+              ...stocks.map((index) => {
+                const units = shape.stock[index]!;
+                return span(minStock(units), units).map((value) => ({ weight: value, value }));
+              }),
+              ...carts.map((options) =>
+                options.map((variant) => ({ weight: variant.weight, value: variant.lines })),
+              ),
+            ];
+            for (const values of exactly(components, size)) {
+              yield {
+                kase: shape.build(
+                  stocks,
+                  values.slice(0, stocks.length) as number[],
+                  values.slice(stocks.length) as Line[][],
+                ),
+                kept: kept.map((index) => index + 1),
+                size,
+              };
+            }
+          }
         }
       }
     }
@@ -73,19 +102,30 @@ interface Line {
 /** A case as stock per key and one cart of lines per buyer, and how to make one like it again. */
 interface Shape {
   readonly stock: readonly number[];
+  /** The key of each stock: what a line's `key` names. */
+  readonly keys: readonly number[];
+  /** Fewest stocks a smaller case keeps (the stocks no kept line asks for may go, down to this). */
+  readonly fewestStocks: number;
   readonly carts: readonly (readonly Line[])[];
   /** Whether a cart may lose lines (inventory) or has exactly one (tickets). */
   readonly linesMayGo: boolean;
-  readonly build: (stock: readonly number[], carts: readonly (readonly Line[])[]) => ScenarioCase;
+  /** The case with the stocks at these indices, holding `stock` units each, and these carts. */
+  readonly build: (
+    stocks: readonly number[],
+    stock: readonly number[],
+    carts: readonly (readonly Line[])[],
+  ) => ScenarioCase;
 }
 
 function shapeOf(kase: ScenarioCase): Shape | null {
   if (isTicketCase(kase)) {
     return {
       stock: [kase.capacity],
+      keys: [0],
+      fewestStocks: 1,
       carts: kase.buyers.map((buyer) => [{ key: 0, quantity: buyer.quantity }]),
       linesMayGo: false,
-      build: (stock, carts): TicketCase => ({
+      build: (_, stock, carts): TicketCase => ({
         capacity: stock[0]!,
         buyers: carts.map((cart, index) => ({ id: index + 1, quantity: cart[0]!.quantity })),
       }),
@@ -94,12 +134,15 @@ function shapeOf(kase: ScenarioCase): Shape | null {
   if (isInventoryCase(kase)) {
     return {
       stock: kase.items.map((item) => item.stock),
+      keys: kase.items.map((item) => item.id),
+      // The inventory scenario draws two or three items.
+      fewestStocks: 2,
       carts: kase.buyers.map((buyer) =>
         buyer.lines.map((line) => ({ key: line.itemId, quantity: line.quantity })),
       ),
       linesMayGo: true,
-      build: (stock, carts): InventoryCase => ({
-        items: kase.items.map((item, index) => ({ id: item.id, stock: stock[index]! })),
+      build: (stocks, stock, carts): InventoryCase => ({
+        items: stocks.map((index, at) => ({ id: kase.items[index]!.id, stock: stock[at]! })),
         buyers: carts.map((cart, index) => ({
           id: index + 1,
           lines: cart.map((line) => ({ itemId: line.key, quantity: line.quantity })),

@@ -138,7 +138,7 @@ describe('the smallest-case search on PostgreSQL', () => {
     expect(smallest.kase).toEqual({ items: big.items, buyers: big.buyers.slice(0, 2) });
   });
 
-  it('drops a third buyer and a line that plays no part, with three items (regression: the budget ran out first)', async () => {
+  it('drops a third buyer, a line and an item that play no part (regression: the budget ran out first)', async () => {
     // The case fast-check left for seed 3; with two preemptions per explored
     // interleaving the search spent its 400 runs on carts of one line each.
     const items = [
@@ -168,8 +168,9 @@ describe('the smallest-case search on PostgreSQL', () => {
       ],
     };
     const { smallest } = await smallestBelow('strategies/inventory/lock-in-cart-order.ts', 'no-errors', big);
+    // Item 202, which neither cart then asks for, goes too.
     expect(smallest.kase).toEqual({
-      items,
+      items: [items[0], items[2]],
       buyers: [
         {
           id: 1,
