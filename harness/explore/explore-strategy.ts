@@ -13,6 +13,7 @@ import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { installStrategySql } from '../strategy/install-strategy-sql.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import { outcomeSignature } from './outcome-signature.ts';
+import type { PathFollower } from './path-follower.ts';
 import { type SearchEnd, search } from './search.ts';
 import { readSessionFacts } from './session-facts.ts';
 import type { SessionFacts } from './session-model.ts';
@@ -105,6 +106,7 @@ export async function exploreStrategy(
     const result = await search({
       reduction: settings.reduction,
       sessions: await sessionFactsFor(workspaces[0], kase, settings),
+      reportsFinishedBuyers: true,
       interchangeable: settings.symmetry ? interchangeableBuyers(scenario, kase) : new Map(),
       preemptionBound: settings.preemptionBound,
       maxInterleavings: settings.maxInterleavings,
@@ -117,12 +119,23 @@ export async function exploreStrategy(
         await children?.prepare(kase.buyers.map((buyer) => buyer.id));
         const run = await runCase({
           workspace,
-          strategy: isolatedStrategy(strategy, children),
+          strategy: reportingFinishes(isolatedStrategy(strategy, children), follower),
           scenario,
           kase,
           choose: follower.choose,
           timeoutMs: settings.timeoutMs,
-          ...(children ? { purchaseFor: (id, request) => children.purchaseFor(id, request) } : {}),
+          ...(children
+            ? {
+                purchaseFor: (id, request) => {
+                  const purchase = children.purchaseFor(id, request);
+                  return (db) =>
+                    finishing(
+                      () => purchase(db),
+                      () => follower.buyerFinished(id),
+                    );
+                },
+              }
+            : {}),
         }).catch((error: unknown) => {
           // A hung child may be spinning: replace it.
           children?.discard(kase.buyers.map((buyer) => buyer.id));
@@ -195,19 +208,42 @@ export async function exploreStrategy(
   }
 }
 
-/**
- * What lets plain reads commute, for sleep sets: only with reduction and
- * without a preemption bound. Under a bound a sleeping order may be the only
- * one within the bound, so the bounded search keeps branching on it.
- */
+/** What lets reads commute (session-model.ts): asked only when exploring with reduction. */
 async function sessionFactsFor(
   workspace: Workspace | undefined,
   kase: ScenarioCase,
   settings: ExploreSettings,
 ): Promise<SessionFacts | null> {
   const buyer = kase.buyers[0];
-  if (!settings.reduction || settings.preemptionBound !== null || !workspace || !buyer) return null;
+  if (!settings.reduction || !workspace || !buyer) return null;
   return readSessionFacts(workspace, buyer.id);
+}
+
+/** The strategy, telling `follower` when each buyer's purchase has returned or thrown. */
+function reportingFinishes(strategy: LoadedStrategy, follower: PathFollower): LoadedStrategy {
+  return {
+    ...strategy,
+    purchase: (db, request, site) =>
+      finishing(
+        () => strategy.purchase(db, request, site),
+        () => {
+          if (site) follower.buyerFinished(site.buyerId);
+        },
+      ),
+  };
+}
+
+/**
+ * Runs `purchase`, calling `done` when it returns or throws: before the engine
+ * hears of it, so before the next decision, where a buyer that is neither
+ * ready nor finished is blocked.
+ */
+async function finishing<T>(purchase: () => Promise<T>, done: () => void): Promise<T> {
+  try {
+    return await purchase();
+  } finally {
+    done();
+  }
 }
 
 function statusOf(end: SearchEnd, bounded: number): Exploration['status'] {

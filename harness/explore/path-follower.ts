@@ -1,19 +1,7 @@
 import { StrategyMistakeError } from '../engine/errors.ts';
 import type { Step } from '../engine/interleaving.ts';
 import { type Dependence, independent, type SessionFacts, SessionModel } from './session-model.ts';
-
-/** A subtree still to explore: follow `prefix`, then the default choices. */
-export interface WorkItem {
-  /** The buyer released at each decision so far; the last entry is this subtree's own choice. */
-  readonly prefix: readonly number[];
-  /** Preemptions along `prefix` (see {@link PathFollower}). */
-  readonly preemptions: number;
-  /**
-   * Sleep set after `prefix`: buyers whose next step (a plain read) an
-   * earlier sibling subtree took first and that no dependent step has woken since.
-   */
-  readonly sleeping: readonly number[];
-}
+import type { LaterPositions, WorkItem } from './work-item.ts';
 
 export interface FollowerSettings {
   /** Take steps that are independent of every other step at once, without branching. */
@@ -24,6 +12,12 @@ export interface FollowerSettings {
    * reads that end the same; null or absent for none (only local steps are independent).
    */
   readonly sessions?: SessionFacts | null;
+  /**
+   * The job calls {@link PathFollower.buyerFinished} when a buyer's purchase
+   * returns or throws, so a blocked buyer can be told from a finished one,
+   * which lets a blocked locking read commute (see LaterPositions).
+   */
+  readonly reportsFinishedBuyers?: boolean;
   /**
    * Buyer id → its request with the buyer's id left out, for buyers that may
    * be swapped for one another (symmetry reduction); empty to keep every buyer distinct.
@@ -55,9 +49,19 @@ export interface FollowerTally {
  * of alternatives 0..i-1 asleep, as far as they are independent of its own
  * step; a sleeping step is not taken, and wakes (leaves the set) when a step
  * dependent with it is taken. Every order it would start was run from the
- * sibling that took it first. The siblings' order is fixed (the default
- * choice, then ascending buyer ids), and a sleep set travels with its work
- * item, so which runs happen does not depend on the number of jobs.
+ * sibling that took it first. Only without a preemption bound: the order
+ * run first may have more preemptions than the one skipped.
+ *
+ * Blocked locking reads: when the same locking read of a buyer is an
+ * alternative at consecutive decisions, only its first position becomes a
+ * work item, carrying the later ones (LaterPositions); that item's run
+ * covers them if its read blocks and the steps the first run took meanwhile
+ * complete, one by one, without blocking or waking anyone, and hands on the
+ * ones it cannot cover.
+ *
+ * Everything a run decides depends on its own work item and what it saw, and
+ * sibling orders are fixed (the default choice, then ascending buyer ids), so
+ * which runs happen does not depend on the number of jobs.
  */
 export class PathFollower {
   readonly children: WorkItem[] = [];
@@ -67,11 +71,20 @@ export class PathFollower {
   readonly #decisions: number[] = [];
   readonly #sessions = new Map<number, SessionModel>();
   readonly #moved = new Set<number>();
+  readonly #finished = new Set<number>();
   #sleeping = new Set<number>();
   /** Every move left was asleep: the rest of this run ends like a run already made, so it adds no branches. */
   #covered = false;
   #last: number | null = null;
   #preemptions = 0;
+  /** Buyers waiting inside PostgreSQL at the previous decision. */
+  #blocked = new Set<number>();
+  /** The step taken at the previous decision: whose, and whether it kept its buyer's locks. */
+  #previous: { readonly buyer: number; readonly keepsLocks: boolean } | null = null;
+  /** Later positions of locking reads recorded by this run: buyer → the chain, and the decision that last extended it. */
+  readonly #chains = new Map<number, { later: { steps: number[]; items: WorkItem[] }; index: number }>();
+  /** The later positions of this item's own release that this run is covering, and how many of their steps it took. */
+  #covering: { readonly buyer: number; readonly later: LaterPositions; taken: number } | null = null;
 
   constructor(item: WorkItem, settings: FollowerSettings) {
     this.#item = item;
@@ -83,15 +96,34 @@ export class PathFollower {
     return this.#preemptions;
   }
 
+  /** The buyer's purchase returned or threw (see FollowerSettings.reportsFinishedBuyers). */
+  buyerFinished(id: number): void {
+    this.#finished.add(id);
+  }
+
+  /** Hands on, as work items, the later positions this run did not cover; call once after the run. */
+  finish(): void {
+    if (this.#covering) this.#handOn(Math.max(this.#covering.taken - 1, 0));
+  }
+
   readonly choose = (index: number, ready: readonly number[], steps: readonly (Step | null)[]): number => {
     const { reduction, preemptionBound } = this.#settings;
     const fresh = index >= this.#item.prefix.length;
-    if (index === this.#item.prefix.length) this.#sleeping = new Set(this.#item.sleeping);
-    const kinds = new Map(ready.map((id, at) => [id, this.#session(id).classify(steps[at] ?? null)]));
+    const blocked = new Set([...this.#moved].filter((id) => !ready.includes(id) && !this.#finished.has(id)));
+    if (index === this.#item.prefix.length) {
+      this.#sleeping = new Set(this.#item.sleeping);
+      const later = this.#item.later;
+      if (later && later.items.length > 0)
+        this.#covering = { buyer: this.#item.prefix.at(-1)!, later, taken: 0 };
+    }
+    const stepOf = (id: number): Step | null => steps[ready.indexOf(id)] ?? null;
+    const kinds = new Map(ready.map((id) => [id, this.#session(id).classify(stepOf(id))]));
     const kindOf = (id: number): Dependence => kinds.get(id) ?? 'shared';
-    // Brute force (no reduction) keeps no sleep sets: it branches on every ready buyer.
-    const commute = (a: number, b: number): boolean => reduction && independent(kindOf(a), kindOf(b));
+    // Brute force keeps no sleep sets, nor does a bounded search (see above).
+    const sleepSets = reduction && preemptionBound === null;
+    const commute = (a: number, b: number): boolean => sleepSets && independent(kindOf(a), kindOf(b));
     const local = reduction ? ready.find((id) => kindOf(id) === 'local') : undefined;
+    const wanted = fresh ? this.#coverNext(ready, blocked) : null;
     let choice: number;
     if (local !== undefined) {
       // A step independent of every other buyer's steps that stays enabled
@@ -107,7 +139,10 @@ export class PathFollower {
       this.tally.symmetric += ready.length - options.length;
       if (awake.length === 0) this.#covered = true;
       const candidates = this.#covered ? options : awake;
-      choice = this.#last !== null && candidates.includes(this.#last) ? this.#last : candidates[0]!;
+      const keepCovering =
+        wanted !== null && candidates.includes(wanted) && this.#session(wanted).keepsLocks(stepOf(wanted));
+      if (keepCovering) choice = wanted;
+      else choice = this.#last !== null && candidates.includes(this.#last) ? this.#last : candidates[0]!;
       if (!this.#covered) {
         this.tally.pruned += options.length - awake.length;
         const explored = [choice];
@@ -119,10 +154,20 @@ export class PathFollower {
             continue;
           }
           const sleeping = [...this.#sleeping, ...explored].filter((id) => commute(id, other));
-          this.children.push({ prefix: [...this.#decisions, other], preemptions, sleeping });
+          this.#record(
+            index,
+            ready,
+            other,
+            { prefix: [...this.#decisions, other], preemptions, sleeping },
+            stepOf(other),
+          );
           explored.push(other);
         }
       }
+    }
+    if (wanted !== null) {
+      if (choice === wanted) this.#covering!.taken += 1;
+      else this.#handOn(this.#covering!.taken);
     }
     if (!ready.includes(choice)) throw this.#diverged(index, choice, ready);
     if (index < this.#item.prefix.length && this.#item.prefix[index] !== choice) {
@@ -134,11 +179,81 @@ export class PathFollower {
     }
     // Asleep stays only what commutes with the step taken (and is still ready to be taken).
     this.#sleeping = new Set([...this.#sleeping].filter((id) => id !== choice && commute(id, choice)));
-    this.#session(choice).advance(steps[ready.indexOf(choice)] ?? null);
+    const session = this.#session(choice);
+    this.#previous = { buyer: choice, keepsLocks: session.keepsLocks(stepOf(choice)) };
+    this.#blocked = blocked;
+    session.advance(stepOf(choice));
     this.#moved.add(choice);
     this.#decisions.push(choice);
     return choice;
   };
+
+  /**
+   * Checks what the last step did while covering later positions (the read
+   * must wait; every step since must have completed without blocking or
+   * waking anyone), counts the position that proves covered, and says whose
+   * step to take next to go on covering; null when done or it failed.
+   */
+  #coverNext(ready: readonly number[], blocked: ReadonlySet<number>): number | null {
+    if (this.#covering === null) return null;
+    const { buyer, later, taken } = this.#covering;
+    const quiet =
+      taken === 0 ||
+      (ready.includes(later.steps[taken - 1]!) && [...this.#blocked].every((id) => blocked.has(id)));
+    if (!blocked.has(buyer) || !quiet) {
+      this.#handOn(Math.max(taken - 1, 0));
+      return null;
+    }
+    // items[taken - 1] is this run so far with the read moved earlier: an equivalent order.
+    if (taken > 0) this.tally.pruned += 1;
+    if (taken === later.steps.length) {
+      this.#covering = null;
+      return null;
+    }
+    return later.steps[taken]!;
+  }
+
+  /** Makes later position `from` a work item again, carrying the positions after it. */
+  #handOn(from: number): void {
+    const { later } = this.#covering!;
+    this.#covering = null;
+    const item = later.items[from];
+    if (!item) return;
+    this.children.push({
+      ...item,
+      later: { steps: later.steps.slice(from + 1), items: later.items.slice(from + 1) },
+    });
+  }
+
+  /**
+   * Records an alternative. A locking read that was an alternative at the
+   * previous decision too, with a step between that kept its buyer's locks,
+   * joins that decision's item as a later position instead of becoming one.
+   */
+  #record(index: number, ready: readonly number[], buyer: number, item: WorkItem, step: Step | null): void {
+    const chain = this.#chains.get(buyer);
+    const previous = this.#previous;
+    // The step between must have kept its locks and not blocked here either:
+    // then no later position has fewer preemptions than the first.
+    if (
+      chain?.index === index - 1 &&
+      previous?.keepsLocks &&
+      previous.buyer !== buyer &&
+      ready.includes(previous.buyer)
+    ) {
+      chain.later.steps.push(previous.buyer);
+      chain.later.items.push(item);
+      chain.index = index;
+      return;
+    }
+    if (this.#settings.reportsFinishedBuyers && this.#session(buyer).isBlockingReadCandidate(step)) {
+      const later = { steps: [] as number[], items: [] as WorkItem[] };
+      this.children.push({ ...item, later });
+      this.#chains.set(buyer, { later, index });
+      return;
+    }
+    this.children.push(item);
+  }
 
   #session(id: number): SessionModel {
     let session = this.#sessions.get(id);

@@ -42,6 +42,19 @@ export function isPlainRead(text: string, tables: ReadonlySet<string>): boolean 
   return after === undefined || CLAUSES.has(after);
 }
 
+/**
+ * Whether `text` is a locking read: a plain read (above) with `FOR UPDATE`,
+ * `FOR NO KEY UPDATE`, `FOR SHARE` or `FOR KEY SHARE` at its end (no NOWAIT,
+ * SKIP LOCKED or OF). Besides row locks it takes nothing a later statement
+ * could see: no sequence value, no function call.
+ */
+export function isLockingRead(text: string, tables: ReadonlySet<string>): boolean {
+  const sql = normalise(text);
+  if (sql === null) return false;
+  const locked = /^(.*) for (update|no key update|share|key share)$/.exec(sql);
+  return locked !== null && isPlainRead(locked[1]!, tables);
+}
+
 const IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
 
 /** Words that make a SELECT more than a plain read of one table, or that this does not follow. */

@@ -1,5 +1,6 @@
 import { deferred } from '../engine/deferred.ts';
-import { type FollowerSettings, type FollowerTally, PathFollower, type WorkItem } from './path-follower.ts';
+import { type FollowerSettings, type FollowerTally, PathFollower } from './path-follower.ts';
+import type { WorkItem } from './work-item.ts';
 
 /** Why a search ended. */
 export type SearchEnd = 'exhausted' | 'max-interleavings' | 'time-limit' | 'enough';
@@ -78,6 +79,7 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
       const follower = new PathFollower(item, options);
       try {
         await job(follower);
+        follower.finish();
         interleavings += 1;
         tally.pruned += follower.tally.pruned;
         tally.symmetric += follower.tally.symmetric;

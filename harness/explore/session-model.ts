@@ -1,5 +1,5 @@
 import type { Step } from '../engine/interleaving.ts';
-import { isPlainRead } from './plain-read.ts';
+import { isLockingRead, isPlainRead } from './plain-read.ts';
 import { classifyStep, isTransactionStart, normalise, transactionBlockAfter } from './step-class.ts';
 
 /** What explore asks the server once, before a search; it holds for every buyer session. */
@@ -38,6 +38,8 @@ export class SessionModel {
   /** The open block's isolation level when its BEGIN or SET TRANSACTION named one. */
   #blockIsolation: string | null = null;
   #tainted = false;
+  /** Inside a transaction block for sure (unlike the block classifyStep uses, unsure means outside). */
+  #surelyInBlock = false;
 
   constructor(facts: SessionFacts | null) {
     this.#facts = facts;
@@ -46,10 +48,42 @@ export class SessionModel {
   /** What releasing `step` (null: a buyer parked at a barrier inside SQL) would be. */
   classify(step: Step | null): Dependence {
     if (classifyStep(step, this.#inBlock) === 'local') return 'local';
-    if (this.#facts === null || this.#tainted || step === null || step.kind !== 'query') return 'shared';
+    const query = this.#readable(step);
+    return query !== null && isPlainRead(query.text, query.tables) ? 'read' : 'shared';
+  }
+
+  /**
+   * Whether `step` is a locking read outside SERIALIZABLE (see plain-read.ts):
+   * if it blocks, it waits without having changed anything another statement
+   * sees, so it commutes with other buyers' steps that keep their locks
+   * (see {@link keepsLocks}) and complete without blocking or waking anyone.
+   */
+  isBlockingReadCandidate(step: Step | null): boolean {
+    const query = this.#readable(step);
+    return query !== null && isLockingRead(query.text, query.tables);
+  }
+
+  /**
+   * `step`'s text and the tables whose reads may commute, or null: only a
+   * query of an untainted session outside SERIALIZABLE (there the order of
+   * two reads can decide which transaction gets the serialization failure).
+   */
+  #readable(step: Step | null): { text: string; tables: ReadonlySet<string> } | null {
+    if (this.#facts === null || this.#tainted || step === null || step.kind !== 'query') return null;
     const isolation = (this.#inBlock ? this.#blockIsolation : null) ?? this.#facts.defaultIsolation;
-    if (isolation === 'serializable') return 'shared';
-    return isPlainRead(step.text, this.#facts.tables) ? 'read' : 'shared';
+    return isolation === 'serializable' ? null : { text: step.text, tables: this.#facts.tables };
+  }
+
+  /**
+   * Whether `step` is a SELECT, INSERT, UPDATE or DELETE sent inside a
+   * transaction block for sure: it cannot commit (so a statement that waits
+   * meanwhile sees nothing new of it when it resumes) and cannot end the
+   * transaction whose locks another buyer waits for.
+   */
+  keepsLocks(step: Step | null): boolean {
+    if (!this.#surelyInBlock || step === null || step.kind !== 'query') return false;
+    const sql = normalise(step.text);
+    return sql !== null && /^(select|insert|update|delete) /.test(sql);
   }
 
   /** Takes `step` as sent by this buyer. */
@@ -62,18 +96,24 @@ export class SessionModel {
     const sql = step.kind === 'query' ? normalise(step.text) : null;
     if (sql === null) {
       this.#tainted = true;
+      this.#surelyInBlock = false;
       return;
     }
     if (isTransactionStart(sql)) {
       // A BEGIN inside a block is only a warning: the block keeps its level.
       if (!this.#inBlock) this.#blockIsolation = isolationNamed(sql);
+      this.#surelyInBlock = true;
       return;
     }
     if (/^(commit|end|rollback|abort)( work| transaction)?$/.test(sql)) {
       this.#blockIsolation = null;
+      this.#surelyInBlock = false;
       return;
     }
     if (/^(commit|end|rollback|abort)( work| transaction)? and chain$/.test(sql)) return;
+    // A procedure may commit; a prepared transaction leaves the session.
+    if (/^(call|do|prepare transaction|commit prepared|rollback prepared) /.test(sql))
+      this.#surelyInBlock = false;
     if (/^set transaction isolation level /.test(sql)) {
       if (this.#inBlock) this.#blockIsolation = isolationNamed(sql);
       return;
