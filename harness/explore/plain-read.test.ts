@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlainRead } from './plain-read.ts';
+import { isLockingRead, isPlainRead } from './plain-read.ts';
 
 const tables = new Set(['events', 'tickets']);
 
@@ -36,5 +36,27 @@ describe('isPlainRead: one SELECT of one base table that locks nothing and calls
     'SELECT remaining FROM events WHERE note = "x"',
   ])('%s is not', (text) => {
     expect(isPlainRead(text, tables)).toBe(false);
+  });
+});
+
+describe('isLockingRead: a plain read with a locking clause that waits when the row is taken', () => {
+  it.each([
+    'SELECT remaining FROM events WHERE event_id = $1 FOR UPDATE',
+    'select remaining from events where event_id = $1 for no key update;',
+    'SELECT remaining FROM events WHERE event_id = $1 FOR SHARE',
+    'SELECT 1 FROM events WHERE event_id = $1 FOR KEY SHARE',
+  ])('%s is a locking read', (text) => {
+    expect(isLockingRead(text, tables)).toBe(true);
+  });
+
+  it.each([
+    'SELECT remaining FROM events WHERE event_id = $1',
+    'SELECT remaining FROM events WHERE event_id = $1 FOR UPDATE NOWAIT',
+    'SELECT remaining FROM events WHERE event_id = $1 FOR UPDATE SKIP LOCKED',
+    'SELECT remaining FROM events e WHERE event_id = $1 FOR UPDATE OF e',
+    'SELECT purchase($1) FROM events FOR UPDATE',
+    'SELECT remaining FROM sold_out_view FOR UPDATE',
+  ])('%s is not', (text) => {
+    expect(isLockingRead(text, tables)).toBe(false);
   });
 });

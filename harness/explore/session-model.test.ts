@@ -60,4 +60,26 @@ describe('SessionModel: a plain read commutes with plain reads only outside SERI
     expect(independent('read', 'shared')).toBe(false);
     expect(independent('shared', 'shared')).toBe(false);
   });
+
+  it('a locking read may wait as a blocked read outside SERIALIZABLE; statements inside a block keep their locks', () => {
+    const session = new SessionModel(facts);
+    const forUpdate = query('SELECT remaining FROM events WHERE event_id = $1 FOR UPDATE');
+    const update = query('UPDATE events SET remaining = remaining - 1 WHERE event_id = $1');
+    expect(session.isBlockingReadCandidate(forUpdate)).toBe(true);
+    expect(session.keepsLocks(update)).toBe(false);
+    session.advance(query('BEGIN'));
+    expect(session.keepsLocks(update)).toBe(true);
+    expect(session.keepsLocks(query('COMMIT'))).toBe(false);
+    expect(session.keepsLocks(query('ROLLBACK TO SAVEPOINT a'))).toBe(false);
+    expect(session.keepsLocks(query('SELECT pg_advisory_unlock_all(); SELECT 1'))).toBe(false);
+    session.advance(query('COMMIT'));
+    expect(session.keepsLocks(update)).toBe(false);
+    const serializable = new SessionModel(facts);
+    serializable.advance(query('BEGIN ISOLATION LEVEL SERIALIZABLE'));
+    expect(serializable.isBlockingReadCandidate(forUpdate)).toBe(false);
+    const procedure = new SessionModel(facts);
+    procedure.advance(query('BEGIN'));
+    procedure.advance(query('CALL restock(1)'));
+    expect(procedure.keepsLocks(update)).toBe(false);
+  });
 });
