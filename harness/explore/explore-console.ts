@@ -33,7 +33,9 @@ export function formatExploreReport(
 export function explorationLine(exploration: Exploration): string {
   const counts = [
     `${exploration.interleavings} interleaving${exploration.interleavings === 1 ? '' : 's'} run`,
-    exploration.reduction ? `${exploration.pruned} branches pruned as equivalent` : 'no reduction',
+    exploration.reduction
+      ? `${exploration.pruned} branch${exploration.pruned === 1 ? '' : 'es'} pruned as equivalent`
+      : 'no reduction',
     ...(exploration.symmetric > 0 ? [`${exploration.symmetric} as mirror images`] : []),
     `${exploration.outcomes.length} distinct outcome${exploration.outcomes.length === 1 ? '' : 's'}`,
   ].join(', ');

@@ -21,6 +21,7 @@ describe('SessionModel: a plain read commutes with plain reads only outside SERI
     expect(readAfter(['BEGIN', 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ'])).toBe('read');
     expect(readAfter(['BEGIN ISOLATION LEVEL SERIALIZABLE', 'COMMIT'])).toBe('read');
     expect(readAfter(['BEGIN', 'SELECT remaining FROM events WHERE event_id = $1', 'COMMIT'])).toBe('read');
+    expect(readAfter(['BEGIN', 'SELECT remaining FROM events WHERE event_id = $1 FOR UPDATE'])).toBe('read');
   });
 
   it('in SERIALIZABLE it is shared: there the order of two reads can pick the serialization failure’s victim', () => {

@@ -120,7 +120,12 @@ export class SessionModel {
     }
     if (/^show /.test(sql)) return;
     if (classifyStep(step, this.#inBlock) === 'local' && !/^(set|reset) /.test(sql)) return;
-    if (this.#facts !== null && isPlainRead(sql, this.#facts.tables)) return;
+    // Reads of base tables without row-level security run no code of the user's.
+    if (
+      this.#facts !== null &&
+      (isPlainRead(sql, this.#facts.tables) || isLockingRead(sql, this.#facts.tables))
+    )
+      return;
     this.#tainted = true;
   }
 }
