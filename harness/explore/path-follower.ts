@@ -134,36 +134,7 @@ export class PathFollower {
     } else if (!fresh) {
       choice = this.#item.prefix[index]!;
     } else {
-      const options = this.#options(ready);
-      const awake = options.filter((id) => !this.#sleeping.has(id));
-      this.tally.symmetric += ready.length - options.length;
-      if (awake.length === 0) this.#covered = true;
-      const candidates = this.#covered ? options : awake;
-      const keepCovering =
-        wanted !== null && candidates.includes(wanted) && this.#session(wanted).keepsLocks(stepOf(wanted));
-      if (keepCovering) choice = wanted;
-      else choice = this.#last !== null && candidates.includes(this.#last) ? this.#last : candidates[0]!;
-      if (!this.#covered) {
-        this.tally.pruned += options.length - awake.length;
-        const explored = [choice];
-        for (const other of awake) {
-          if (other === choice) continue;
-          const preemptions = this.#preemptions + this.#cost(other, ready);
-          if (preemptionBound !== null && preemptions > preemptionBound) {
-            this.tally.bounded += 1;
-            continue;
-          }
-          const sleeping = [...this.#sleeping, ...explored].filter((id) => commute(id, other));
-          this.#record(
-            index,
-            ready,
-            other,
-            { prefix: [...this.#decisions, other], preemptions, sleeping },
-            stepOf(other),
-          );
-          explored.push(other);
-        }
-      }
+      choice = this.#branch(index, ready, stepOf, commute, wanted);
     }
     if (wanted !== null) {
       if (choice === wanted) this.#covering!.taken += 1;
@@ -187,6 +158,47 @@ export class PathFollower {
     this.#decisions.push(choice);
     return choice;
   };
+
+  /**
+   * A fresh decision: the choice (the step that goes on covering later
+   * positions, else the buyer released last if it can go on, else the
+   * lowest), and every other awake option as a new work item.
+   */
+  #branch(
+    index: number,
+    ready: readonly number[],
+    stepOf: (id: number) => Step | null,
+    commute: (a: number, b: number) => boolean,
+    wanted: number | null,
+  ): number {
+    const options = this.#options(ready);
+    const awake = options.filter((id) => !this.#sleeping.has(id));
+    this.tally.symmetric += ready.length - options.length;
+    if (awake.length === 0) this.#covered = true;
+    const candidates = this.#covered ? options : awake;
+    const choice =
+      wanted !== null && candidates.includes(wanted) && this.#session(wanted).keepsLocks(stepOf(wanted))
+        ? wanted
+        : this.#last !== null && candidates.includes(this.#last)
+          ? this.#last
+          : candidates[0]!;
+    if (this.#covered) return choice;
+    this.tally.pruned += options.length - awake.length;
+    const explored = [choice];
+    for (const other of awake) {
+      if (other === choice) continue;
+      const preemptions = this.#preemptions + this.#cost(other, ready);
+      if (this.#settings.preemptionBound !== null && preemptions > this.#settings.preemptionBound) {
+        this.tally.bounded += 1;
+        continue;
+      }
+      const sleeping = [...this.#sleeping, ...explored].filter((id) => commute(id, other));
+      const item = { prefix: [...this.#decisions, other], preemptions, sleeping };
+      this.#record(index, ready, other, item, stepOf(other));
+      explored.push(other);
+    }
+    return choice;
+  }
 
   /**
    * Checks what the last step did while covering later positions (the read
