@@ -1,4 +1,4 @@
-import type { LabHandle, LabInfo } from '../engine/lab.ts';
+import type { ConfinedRole, LabHandle, LabInfo } from '../engine/lab.ts';
 import type { SqlConnector } from '../engine/sql-session.ts';
 
 /**
@@ -10,10 +10,18 @@ import type { SqlConnector } from '../engine/sql-session.ts';
 export class AttachedLab implements LabHandle {
   readonly connector: SqlConnector;
   readonly info: LabInfo;
+  readonly confined?: ConfinedRole;
   readonly #serial: number;
   readonly #onSchema: (name: string) => void;
 
-  constructor(connector: SqlConnector, info: LabInfo, serial: number, onSchema: (name: string) => void) {
+  constructor(
+    connector: SqlConnector,
+    info: LabInfo,
+    serial: number,
+    onSchema: (name: string) => void,
+    confined?: ConfinedRole,
+  ) {
+    if (confined) this.confined = confined;
     this.connector = connector;
     this.info = info;
     this.#serial = serial;

@@ -1,7 +1,10 @@
 import { parentPort } from 'node:worker_threads';
 import { pgConnector } from '../database/pg-connector.ts';
+import type { ChildLauncher } from '../engine/child-launcher.ts';
+import { StrategyLoadError } from '../engine/errors.ts';
 import { boundText } from '../engine/isolated-buyer-protocol.ts';
 import type { SqlConnector } from '../engine/sql-session.ts';
+import { Sandbox, type SandboxSpec } from '../grade/sandbox.ts';
 import { loadStrategy } from '../strategy/load-strategy.ts';
 import { loadStrategyIsolated } from '../strategy/load-strategy-isolated.ts';
 import { AttachedLab } from './attached-lab.ts';
@@ -36,8 +39,21 @@ port.on('message', (message: MainMessage) => {
 async function checkOne(data: CheckWorkerData): Promise<void> {
   post({ type: 'loading' });
   // Under --isolate the module's own code never runs here, not even its top level.
+  let launcher: ChildLauncher | undefined;
+  // Only JavaScript and TypeScript run in processes; a .sql strategy runs in PostgreSQL alone.
+  if (data.isolate && data.sandbox && /\.[cm]?[jt]s$/.test(data.path)) {
+    try {
+      launcher = await threadSandbox(data.sandbox).launcherFor(data.path);
+    } catch (error) {
+      if (!(error instanceof StrategyLoadError)) throw error;
+      post({ type: 'report', report: loadFailure(error.file, error.message) });
+      return;
+    }
+  }
   const loaded = await inStrategyScope(data.path, 'top-level', null, () =>
-    data.isolate ? loadStrategyIsolated(data.path, { timeoutMs: data.timeoutMs }) : loadStrategy(data.path),
+    data.isolate
+      ? loadStrategyIsolated(data.path, { timeoutMs: data.timeoutMs, ...(launcher ? { launcher } : {}) })
+      : loadStrategy(data.path),
   );
   if ('error' in loaded) {
     post({ type: 'report', report: loadFailure(loaded.file, loaded.error.message) });
@@ -51,8 +67,15 @@ async function checkOne(data: CheckWorkerData): Promise<void> {
     description: strategy.description ?? null,
     scenario: strategy.scenario,
   });
-  const lab = new AttachedLab(announcing(pgConnector(data.url)), data.labInfo, data.schemaSerial, (name) =>
-    post({ type: 'schema', name }),
+  const confined = data.confined
+    ? { role: data.confined.role, connector: announcing(pgConnector(data.confined.url)) }
+    : undefined;
+  const lab = new AttachedLab(
+    announcing(pgConnector(data.url)),
+    data.labInfo,
+    data.schemaSerial,
+    (name) => post({ type: 'schema', name }),
+    confined,
   );
   try {
     const report = await checkStrategy(lab, guardedStrategy(strategy, data.path, post), {
@@ -62,6 +85,7 @@ async function checkOne(data: CheckWorkerData): Promise<void> {
       properties: data.properties,
       timeoutMs: data.timeoutMs,
       ...(data.isolate ? { isolate: true } : {}),
+      ...(launcher ? { isolation: { launcher } } : {}),
       onInterleaving: () => post({ type: 'interleaving' }),
     });
     post({ type: 'report', report });
@@ -69,6 +93,14 @@ async function checkOne(data: CheckWorkerData): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     post({ type: 'failed', message: boundText(message.replace(/\s*\n\s*/g, ' ').trim()) });
   }
+}
+
+let sandbox: Sandbox | undefined;
+
+/** The run's sandbox (opened by the main thread, which removes it), as this thread uses it. */
+function threadSandbox(spec: SandboxSpec): Sandbox {
+  sandbox ??= Sandbox.attach(spec);
+  return sandbox;
 }
 
 /** Tells the main thread every backend this worker opens, so that none outlives a worker that died. */

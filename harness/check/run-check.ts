@@ -4,6 +4,7 @@ import { pgConnector } from '../database/pg-connector.ts';
 import { redactUrl } from '../database/redact-url.ts';
 import { type DatabaseChoice, startDatabase } from '../database/start-database.ts';
 import { Lab } from '../engine/lab.ts';
+import { Sandbox } from '../grade/sandbox.ts';
 import { findStrategyFiles } from '../strategy/load-strategy.ts';
 import { CheckWorkerThread } from './check-worker-thread.ts';
 import { failedReport, identityOfFile } from './failed-report.ts';
@@ -11,6 +12,9 @@ import type { CheckReport, StrategyReport } from './report-model.ts';
 import { DEFAULT_MEMORY_LIMIT_MB, type Disturbance, faultText, superviseCheck } from './supervise-check.ts';
 
 export { loadFailure } from './failed-report.ts';
+
+/** Each sandboxed strategy process under check --isolate: its heap (MB), and CPU seconds over its life. */
+const SANDBOX_LIMITS = { memoryMb: 256, cpuSeconds: 600 };
 
 export interface RunCheckOptions {
   readonly paths: readonly string[];
@@ -21,6 +25,8 @@ export interface RunCheckOptions {
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
   readonly isolate?: boolean;
+  /** Under `isolate`: run strategy processes without bubblewrap, with the user's rights (trusted code only). */
+  readonly unsafeNoSandbox?: boolean;
   /** Heap limit of each strategy's worker thread, in MB (1024 by default). */
   readonly memoryLimitMb?: number;
   /** Strategies checked at once, each in a worker thread of its own (1 by default). */
@@ -50,8 +56,22 @@ export interface RunCheckOptions {
  */
 export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
   const files = await findStrategyFiles(options.paths);
+  // Under --isolate the strategy's code runs in the sandbox and its SQL as a role of its own.
+  await using sandbox =
+    options.isolate && !options.unsafeNoSandbox ? await Sandbox.open(SANDBOX_LIMITS) : undefined;
   await using database = await startDatabase(options.database);
-  await using lab = await Lab.open(database, pgConnector);
+  await using lab = await Lab.open(
+    database,
+    pgConnector,
+    options.isolate
+      ? {
+          confine: {
+            timeoutMs: options.timeoutMs,
+            connectionLimit: Math.max(1, options.jobs ?? 1) * (options.ranges.buyers.max + 2) + 2,
+          },
+        }
+      : {},
+  );
   const total = files.length;
   const memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
   const jobs = Math.max(1, Math.min(options.jobs ?? 1, total));
@@ -128,6 +148,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
           properties: options.properties,
           timeoutMs: options.timeoutMs,
           isolate: options.isolate ?? false,
+          ...(sandbox ? { sandbox: sandbox.spec } : {}),
           ...(options.onInterleaving ? { onInterleaving: options.onInterleaving } : {}),
         });
         if ('disturbedBy' in supervised) {

@@ -5,7 +5,7 @@ import { failedReport, identityOfFile, type StrategyIdentity } from './failed-re
 import type { StrategyReport } from './report-model.ts';
 import { type CheckWorkerData, HEARTBEAT_MS, type WorkerMessage } from './worker-protocol.ts';
 
-export interface SuperviseOptions extends Omit<CheckWorkerData, 'url' | 'labInfo'> {
+export interface SuperviseOptions extends Omit<CheckWorkerData, 'url' | 'labInfo' | 'confined'> {
   readonly onInterleaving?: () => void;
   readonly now?: () => number;
 }
@@ -179,7 +179,15 @@ export function superviseCheck(
   const result = new Promise<Supervised>((resolve) => {
     settle = resolve;
   });
-  worker.check({ ...rest, url: lab.connector.url, labInfo: lab.info }, { onMessage, onError });
+  worker.check(
+    {
+      ...rest,
+      url: lab.connector.url,
+      labInfo: lab.info,
+      ...(lab.confined ? { confined: { role: lab.confined.role, url: lab.confined.connector.url } } : {}),
+    },
+    { onMessage, onError },
+  );
   void worker.exited.then(async (code) => {
     if (settled) return;
     const progress = { interleavings, durationMs: now() - started };

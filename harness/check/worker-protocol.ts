@@ -1,6 +1,7 @@
 import type { CaseRanges } from '../../properties/case-arbitrary.ts';
 import type { PropertyName } from '../../properties/property-names.ts';
 import type { LabInfo } from '../engine/lab.ts';
+import type { SandboxSpec } from '../grade/sandbox.ts';
 import type { StrategyReport } from './report-model.ts';
 
 /** What the main thread hands the worker that checks one strategy (structured-clone data only). */
@@ -10,6 +11,8 @@ export interface CheckWorkerData {
   /** The lab's database: the worker opens its own sessions there. */
   readonly url: string;
   readonly labInfo: LabInfo;
+  /** Under --isolate: the role strategy code's SQL runs as, and the URL that logs in as it. */
+  readonly confined?: { readonly role: string; readonly url: string };
   /** Makes the worker's schema names unique in this process (one serial per strategy). */
   readonly schemaSerial: number;
   readonly runs: number;
@@ -18,6 +21,8 @@ export interface CheckWorkerData {
   readonly properties: readonly PropertyName[];
   readonly timeoutMs: number;
   readonly isolate: boolean;
+  /** Under --isolate: the bubblewrap sandbox the strategy's processes run in (absent: --unsafe-no-sandbox). */
+  readonly sandbox?: SandboxSpec;
 }
 
 /** Main → worker: the next strategy this thread checks (one at a time). */

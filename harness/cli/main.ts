@@ -124,7 +124,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           .argParser(parseRange('--quantity', 1, 1_000_000))
           .default(defaultCaseRanges.quantity, formatRange(defaultCaseRanges.quantity)),
       )
-      .option('--isolate', "run each buyer's code in a child process of its own (untrusted strategies)")
+      .option(
+        '--isolate',
+        "untrusted strategies: each buyer's code in a bubblewrap sandbox of its own, its SQL as a role of no rights",
+      )
+      .option(
+        '--unsafe-no-sandbox',
+        '--isolate without bubblewrap: child processes with your rights (trusted code)',
+      )
       .option(
         '--max-memory <mb>',
         "heap limit of the thread that checks each strategy, in MB (its code runs out of memory there, not in oversold's)",
@@ -145,6 +152,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       buyers: { min: number; max: number };
       quantity: { min: number; max: number };
       isolate?: boolean;
+      unsafeNoSandbox?: boolean;
       maxMemory: number;
       jobs: number;
     };
@@ -175,6 +183,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         properties: opts.properties ?? [...PROPERTY_NAMES],
         timeoutMs: opts.timeout,
         ...(opts.isolate ? { isolate: true } : {}),
+        ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
         memoryLimitMb: opts.maxMemory,
         jobs: opts.jobs,
         onStrategy: (file, index, total) => progress.strategy(file, index, total),

@@ -23,6 +23,13 @@ export interface ChildLauncher {
   command(nodeFlags: readonly string[]): ChildCommand;
   /** The path the child imports the strategy from, as the child sees it. */
   modulePath(file: string): string;
+  /** A call site the child reported (`path:line`), as the user knows the file; unchanged when absent. */
+  hostCallSite?(at: string): string;
+  /**
+   * True when a wrapper (bubblewrap) stands between the harness and Node: a
+   * child killed by signal N then shows as exit code 128 + N.
+   */
+  readonly wrapped?: boolean;
 }
 
 const childEntry = fileURLToPath(ownModuleUrl('./isolated-buyer-child', import.meta.url));

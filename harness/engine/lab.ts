@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { onInterrupt } from '../database/exit-cleanup.ts';
 import { redactUrl } from '../database/redact-url.ts';
 import { DatabaseUnavailableError, type StartedDatabase } from '../database/started-database.ts';
+import { confinedDatabaseGrants, createConfinedRole, dropConfinedRole, urlFor } from './confined-role.ts';
 import type { SqlConnector, SqlSession } from './sql-session.ts';
 import { oversoldSchemaSql } from './workspace-sql.ts';
 
@@ -21,6 +22,14 @@ export interface LabInfo {
  */
 const scratchPattern = '^oversold_[0-9]+_[0-9a-f]{8}$';
 const ownerPrefix = 'oversold owner ';
+
+export interface LabOptions {
+  /**
+   * Run strategy code's SQL as a role of no rights of its own (check
+   * --isolate): buyer sessions, setup() and .sql installs log in as it.
+   */
+  readonly confine?: { readonly timeoutMs: number; readonly connectionLimit: number };
+}
 
 /**
  * What a strategy's workspace needs of its lab: a connector to the lab's
@@ -54,6 +63,7 @@ export interface ConfinedRole {
  */
 export class Lab implements LabHandle, AsyncDisposable {
   readonly connector: SqlConnector;
+  readonly confined?: ConfinedRole;
   readonly info: LabInfo;
   readonly #admin: SqlSession;
   readonly #scratch: string | null;
@@ -61,7 +71,14 @@ export class Lab implements LabHandle, AsyncDisposable {
   #schemaSerial = 0;
   #closing: Promise<void> | undefined;
 
-  private constructor(connector: SqlConnector, info: LabInfo, admin: SqlSession, scratch: string | null) {
+  private constructor(
+    connector: SqlConnector,
+    info: LabInfo,
+    admin: SqlSession,
+    scratch: string | null,
+    confined: ConfinedRole | undefined,
+  ) {
+    if (confined) this.confined = confined;
     this.connector = connector;
     this.info = info;
     this.#admin = admin;
@@ -69,7 +86,11 @@ export class Lab implements LabHandle, AsyncDisposable {
     this.#unregister = onInterrupt(() => this.close());
   }
 
-  static async open(database: StartedDatabase, connect: (url: string) => SqlConnector): Promise<Lab> {
+  static async open(
+    database: StartedDatabase,
+    connect: (url: string) => SqlConnector,
+    options: LabOptions = {},
+  ): Promise<Lab> {
     const name = `oversold_${process.pid}_${randomBytes(4).toString('hex')}`;
     const admin = await connectOrExplain(connect(database.url), database.url, `${ownerPrefix}${name}`);
     try {
@@ -90,7 +111,30 @@ export class Lab implements LabHandle, AsyncDisposable {
         scratch = null; // no CREATEDB: work inside the given database
       }
       const connector = scratch ? connect(withDatabase(database.url, scratch)) : connect(database.url);
-      const lab = new Lab(connector, info, admin, scratch);
+      let confined: ConfinedRole | undefined;
+      if (options.confine) {
+        if (!scratch) {
+          throw new DatabaseUnavailableError(
+            `--isolate runs strategies' SQL as a role of its own, in a database of its own, and the role of ${redactUrl(database.url)} may not create databases: connect as a superuser (or a role with CREATEDB and CREATEROLE), or drop --isolate`,
+          );
+        }
+        const password = await createConfinedRole(admin, {
+          name,
+          database: name,
+          timeoutMs: options.confine.timeoutMs,
+          connectionLimit: options.confine.connectionLimit,
+          superuser: info.superuser,
+        }).catch(async (error: unknown) => {
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+          if ((error as { code?: string }).code !== '42501') throw error;
+          throw new DatabaseUnavailableError(
+            `--isolate runs strategies' SQL as a role of its own, and the role of ${redactUrl(database.url)} may not create roles: connect as a superuser (or a role with CREATEROLE), or drop --isolate`,
+            { cause: error },
+          );
+        });
+        confined = { role: name, connector: connect(urlFor(database.url, name, { user: name, password })) };
+      }
+      const lab = new Lab(connector, info, admin, scratch, confined);
       try {
         const installer = await connector.connect();
         try {
@@ -98,6 +142,7 @@ export class Lab implements LabHandle, AsyncDisposable {
           await installer.query(
             `BEGIN; SELECT pg_advisory_xact_lock(${0x4f560001}); ${oversoldSchemaSql} COMMIT;`,
           );
+          if (confined) await installer.query(confinedDatabaseGrants(confined.role));
         } finally {
           await installer.close();
         }
@@ -133,6 +178,7 @@ export class Lab implements LabHandle, AsyncDisposable {
     if (this.#scratch) {
       await this.#admin.query(`DROP DATABASE IF EXISTS ${this.#scratch} WITH (FORCE)`).catch(() => {});
     }
+    if (this.confined) await dropConfinedRole(this.#admin, this.confined.role);
     await this.#admin.close();
   }
 

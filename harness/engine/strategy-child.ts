@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import type { Step } from './buyer-gate.ts';
 import { type ChildLauncher, plainLauncher } from './child-launcher.ts';
 import { StrategyLoadError, StrategyMistakeError } from './errors.ts';
@@ -49,6 +50,7 @@ export class StrategyChild {
   readonly #process: ChildProcess;
   readonly #channel: Socket;
   readonly #options: ChildOptions;
+  readonly #launcher: ChildLauncher;
   readonly #exited: Promise<void>;
   #run = 0;
   #current: {
@@ -69,6 +71,7 @@ export class StrategyChild {
   private constructor(spawned: ChildProcess, options: ChildOptions) {
     this.#process = spawned;
     this.#options = options;
+    this.#launcher = options.launcher ?? plainLauncher;
     this.#channel = spawned.stdio[3] as Socket;
     this.#exited = new Promise((resolve) => spawned.once('exit', () => resolve()));
     readFrames(
@@ -190,6 +193,11 @@ export class StrategyChild {
       const limit = this.#options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
       return `${subject} ran out of memory ${phase} (its heap limit is ${limit} MB): the strategy allocates without bound; fix it`;
     }
+    if (signal === null && code !== null && code > 128 && this.#launcher.wrapped) {
+      // The sandbox's wrapper exits with 128 + N when Node dies of signal N.
+      const name = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];
+      if (name) return `${subject} was killed by ${name} ${phase} (out of memory?)`;
+    }
     if (signal !== null) return `${subject} was killed by ${signal} ${phase} (out of memory?)`;
     const hint =
       code === 0 ? 'process.exit in the strategy?' : 'an uncaught error or process.exit in the strategy?';
@@ -223,7 +231,12 @@ export class StrategyChild {
     const current = this.#current;
     if (!current || !('run' in message) || message.run !== current.run) return;
     if (message.type === 'step') {
-      current.hooks.submit(message.step).then(
+      const { at } = message.step;
+      const step =
+        at !== undefined && this.#launcher.hostCallSite
+          ? { ...message.step, at: this.#launcher.hostCallSite(at) }
+          : message.step;
+      current.hooks.submit(step).then(
         (result) =>
           this.#send({
             type: 'reply',

@@ -203,14 +203,26 @@ export class Workspace implements AsyncDisposable {
 
 /**
  * What a confined role may do in its workspace: use the schema and create its
- * own objects there (a .sql strategy's function, setup()'s tables), and read
- * and write the scenario's rows. It owns none of the scenario's tables, so it
- * cannot alter, drop or add triggers to them.
+ * own objects there (a .sql strategy's function, setup()'s tables), and own
+ * the scenario's tables and sequences in it, as a strategy's own migration
+ * would (setup() may add a constraint or an index). The schema itself, the
+ * harness's `oversold` schema and everything outside stay the admin's.
  */
 function confinedGrants(schema: string, role: string): string {
   return `GRANT USAGE, CREATE ON SCHEMA ${schema} TO ${role};
-    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${role};
-    GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role};
+    DO $grant$
+    DECLARE item record;
+    BEGIN
+      FOR item IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = '${schema}' AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+                     -- A serial's sequence follows its table.
+                     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                       AND d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP
+        EXECUTE format(CASE WHEN item.relkind = 'S' THEN 'ALTER SEQUENCE %I.%I OWNER TO %I'
+                            ELSE 'ALTER TABLE %I.%I OWNER TO %I' END, '${schema}', item.relname, '${role}');
+      END LOOP;
+    END
+    $grant$;
     GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role};`;
 }
 

@@ -1,5 +1,5 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrategyLoadError } from '../engine/errors.ts';
 import { ownModuleUrl } from '../package-files.ts';
@@ -45,9 +45,9 @@ export async function bundleStrategy(file: string, outfile: string): Promise<voi
   await mkdir(dirname(outfile), { recursive: true, mode: 0o755 });
   try {
     const result = await build({
-      entryPoints: [file],
+      entryPoints: [resolve(file)],
       // Messages and source maps name files relative to the submission's folder.
-      absWorkingDir: dirname(file),
+      absWorkingDir: dirname(resolve(file)),
       bundle: true,
       write: false,
       platform: 'node',

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdtemp, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { onInterrupt } from '../database/exit-cleanup.ts';
 import type { ChildCommand, ChildLauncher } from '../engine/child-launcher.ts';
@@ -25,10 +26,19 @@ export class SandboxUnavailableError extends Error {
   }
 }
 
+/** An open sandbox as plain data, to hand to another thread. */
+export interface SandboxSpec {
+  readonly dir: string;
+  readonly limits: SandboxLimits;
+  readonly identity: { readonly uid: number; readonly gid: number } | null;
+  readonly system: readonly string[];
+}
+
 /** Where things sit inside the sandbox. */
 const ROOT = '/sandbox';
 const NODE = `${ROOT}/node`;
-const CHILD = `${ROOT}/child.mjs`;
+// Under a `harness` folder, so the child's call-site capture skips its frames as oversold's own.
+const CHILD = `${ROOT}/harness/child.mjs`;
 const SUBMISSION = `${ROOT}/submission`;
 const STRATEGY = `${SUBMISSION}/strategy.mjs`;
 const NOBODY = 65534;
@@ -55,23 +65,35 @@ const NODE_OVERHEAD_MB = 2048;
 export class Sandbox implements AsyncDisposable {
   readonly #dir: string;
   readonly #limits: SandboxLimits;
-  readonly #identity: { uid: number; gid: number } | null;
+  readonly #identity: { readonly uid: number; readonly gid: number } | null;
   readonly #system: readonly string[];
   readonly #bundles = new Map<string, Promise<string>>();
+  /** Whether this object made the folder (and removes it); an attached one only uses it. */
+  readonly #owner: boolean;
   readonly #unregister: () => void;
   #closed = false;
 
-  private constructor(
-    dir: string,
-    limits: SandboxLimits,
-    identity: { uid: number; gid: number } | null,
-    system: readonly string[],
-  ) {
-    this.#dir = dir;
-    this.#system = system;
-    this.#limits = limits;
-    this.#identity = identity;
-    this.#unregister = onInterrupt(() => this.close());
+  private constructor(spec: SandboxSpec, owner: boolean) {
+    this.#dir = spec.dir;
+    this.#system = spec.system;
+    this.#limits = spec.limits;
+    this.#identity = spec.identity;
+    this.#owner = owner;
+    this.#unregister = owner ? onInterrupt(() => this.close()) : () => {};
+  }
+
+  /**
+   * Another thread's view of an open sandbox (check --isolate's worker
+   * threads): it compiles submissions into the same folder, which the thread
+   * that opened the sandbox removes.
+   */
+  static attach(spec: SandboxSpec): Sandbox {
+    return new Sandbox(spec, false);
+  }
+
+  /** What {@link Sandbox.attach} needs, as plain data. */
+  get spec(): SandboxSpec {
+    return { dir: this.#dir, limits: this.#limits, identity: this.#identity, system: this.#system };
   }
 
   /** Finds bubblewrap, compiles the child entry, and proves a sandboxed Node starts; or says what is missing. */
@@ -87,7 +109,7 @@ export class Sandbox implements AsyncDisposable {
     await chmod(dir, 0o755);
     const root = process.getuid?.() === 0;
     const identity = root && (await reachableByAll(process.execPath)) ? { uid: NOBODY, gid: NOBODY } : null;
-    const sandbox = new Sandbox(dir, limits, identity, await systemFolders());
+    const sandbox = new Sandbox({ dir, limits, identity, system: await systemFolders() }, true);
     try {
       await bundleChildEntry(join(dir, 'child.mjs'));
       await sandbox.#probe(bwrap);
@@ -111,14 +133,19 @@ export class Sandbox implements AsyncDisposable {
   async launcherFor(file: string): Promise<ChildLauncher> {
     let bundle = this.#bundles.get(file);
     if (!bundle) {
-      const folder = join(this.#dir, `s${this.#bundles.size + 1}`);
+      const folder = join(this.#dir, `s-${randomBytes(6).toString('hex')}`);
       bundle = bundleStrategy(file, join(folder, 'strategy.mjs')).then(() => folder);
       this.#bundles.set(file, bundle);
     }
     const folder = await bundle;
+    // The bundle's source map names the submission's files relative to its folder.
+    const home = dirname(resolve(file));
     return {
       command: (nodeFlags) => this.#command(folder, nodeFlags),
       modulePath: () => STRATEGY,
+      hostCallSite: (at) =>
+        at.startsWith(`${SUBMISSION}/`) ? shownPath(join(home, at.slice(SUBMISSION.length + 1))) : at,
+      wrapped: true,
     };
   }
 
@@ -126,7 +153,7 @@ export class Sandbox implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#unregister();
-    await rm(this.#dir, { recursive: true, force: true });
+    if (this.#owner) await rm(this.#dir, { recursive: true, force: true });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -269,4 +296,10 @@ async function reachableByAll(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A path as reports show paths: relative to the working folder when inside it. */
+function shownPath(path: string): string {
+  const cwd = `${process.cwd()}/`;
+  return path.startsWith(cwd) ? path.slice(cwd.length) : path;
 }

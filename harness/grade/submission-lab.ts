@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { onInterrupt } from '../database/exit-cleanup.ts';
 import type { StartedDatabase } from '../database/started-database.ts';
+import {
+  confinedDatabaseGrants,
+  createConfinedRole,
+  dropConfinedRole,
+  urlFor,
+} from '../engine/confined-role.ts';
 import type { ConfinedRole, LabHandle, LabInfo } from '../engine/lab.ts';
 import type { SqlConnector, SqlSession } from '../engine/sql-session.ts';
 import { oversoldSchemaSql } from '../engine/workspace-sql.ts';
@@ -11,9 +17,6 @@ export interface SubmissionLabOptions {
   /** Most buyers in any case: the role's connection limit is this plus setup's session and a spare. */
   readonly maxBuyers: number;
 }
-
-/** Temporary files one session of the role may write (sorts, hashes): a submission cannot fill the disk. */
-const TEMP_FILE_LIMIT = '64MB';
 
 /**
  * One submission's own database and login role. The role has no rights of its
@@ -55,44 +58,31 @@ export class SubmissionLab implements LabHandle, AsyncDisposable {
     options: SubmissionLabOptions,
   ): Promise<SubmissionLab> {
     const name = `oversold_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(18).toString('hex');
     // The owner session's name marks the database (and role) as in use: see lab.ts.
     const admin = await connect(database.url).connect({ applicationName: `oversold owner ${name}` });
     let created = false;
     try {
       const about = await admin.query("SELECT current_setting('is_superuser') = 'on' AS superuser");
       const superuser = about.rows[0]?.superuser === true;
-      const margin = `${options.timeoutMs * 2}ms`;
-      await admin.query(
-        `CREATE ROLE ${name} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT CONNECTION LIMIT ${options.maxBuyers + 2}`,
-      );
-      created = true;
-      const settings = [
-        `statement_timeout = '${margin}'`,
-        `lock_timeout = '${margin}'`,
-        `idle_in_transaction_session_timeout = '${margin}'`,
-        // Superuser-only settings: an admin may pin them on the role; the role cannot change them.
-        ...(superuser ? [`temp_file_limit = '${TEMP_FILE_LIMIT}'`, `deadlock_timeout = '10min'`] : []),
-      ];
-      for (const setting of settings) await admin.query(`ALTER ROLE ${name} SET ${setting}`);
       await admin.query(`CREATE DATABASE ${name}`);
-      await admin.query(
-        `REVOKE ALL ON DATABASE ${name} FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE ${name} TO ${name}`,
-      );
-      const connector = connect(withLogin(database.url, name));
+      created = true;
+      const password = await createConfinedRole(admin, {
+        name,
+        database: name,
+        timeoutMs: options.timeoutMs,
+        connectionLimit: options.maxBuyers + 2,
+        superuser,
+      });
+      const connector = connect(urlFor(database.url, name));
       const installer = await connector.connect();
       try {
-        await installer.query(
-          `${oversoldSchemaSql}
-           REVOKE ALL ON SCHEMA public FROM PUBLIC;
-           GRANT USAGE ON SCHEMA oversold TO ${name};`,
-        );
+        await installer.query(`${oversoldSchemaSql} ${confinedDatabaseGrants(name)}`);
       } finally {
         await installer.close();
       }
       const confined: ConfinedRole = {
         role: name,
-        connector: connect(withLogin(database.url, name, { user: name, password })),
+        connector: connect(urlFor(database.url, name, { user: name, password })),
       };
       return new SubmissionLab(admin, name, connector, confined, {
         source: database.source,
@@ -132,21 +122,10 @@ export class SubmissionLab implements LabHandle, AsyncDisposable {
 
 async function dropAll(admin: SqlSession, name: string): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-  await admin.query(`DROP ROLE IF EXISTS ${name}`).catch(() => {});
+  await dropConfinedRole(admin, name);
 }
 
 async function serverVersion(admin: SqlSession): Promise<string> {
   const result = await admin.query("SELECT current_setting('server_version') AS version");
   return String(result.rows[0]?.version ?? 'unknown').split(' ')[0]!;
-}
-
-/** The server's URL for `database`, as the given login (or the URL's own). */
-function withLogin(url: string, database: string, login?: { user: string; password: string }): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  if (login) {
-    parsed.username = login.user;
-    parsed.password = login.password;
-  }
-  return parsed.toString();
 }
