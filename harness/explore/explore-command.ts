@@ -1,7 +1,14 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { PROPERTY_NAMES, type PropertyName } from '../../properties/property-names.ts';
 import { addCommand, UsageError } from '../cli/main.ts';
-import { parseDbSource, parsePositive, parseProperties, parseQuantities } from '../cli/options.ts';
+import {
+  databaseChoice,
+  parseDbSource,
+  parsePgVersion,
+  parsePositive,
+  parseProperties,
+  parseQuantities,
+} from '../cli/options.ts';
 import { type DatabaseSource, DatabaseUnavailableError } from '../database/started-database.ts';
 import type { ExploreReport } from './run-explore.ts';
 
@@ -16,6 +23,9 @@ interface ExploreOptions {
   reduction: boolean;
   symmetry?: boolean;
   jobs: number;
+  isolate?: boolean;
+  unsafeNoSandbox?: boolean;
+  pgVersion?: number;
   databaseUrl?: string;
   db?: DatabaseSource;
   timeout: number;
@@ -67,6 +77,16 @@ addCommand((program, io, setExit) => {
       'treat buyers with equal requests as interchangeable (only if the code ignores buyer ids)',
     )
     .option('--jobs <k>', 'parallel workspaces exploring disjoint subtrees', parsePositive('--jobs', 64), 1)
+    .option(
+      '--isolate',
+      "untrusted strategies: each buyer's code in a sandboxed child process, its SQL as a role of no rights",
+    )
+    .option('--unsafe-no-sandbox', '--isolate without bubblewrap (child processes with your rights)')
+    .option(
+      '--pg-version <major>',
+      'PostgreSQL major of the embedded server, 13 to 18 (default: the installed one, 18)',
+      parsePgVersion,
+    )
     .option('--database-url <url>', 'PostgreSQL to use (also read from DATABASE_URL)')
     .addOption(
       new Option('--db <source>', 'where PostgreSQL comes from: embedded, container or url').argParser(
@@ -114,13 +134,15 @@ addCommand((program, io, setExit) => {
       ]);
       const files = { junit: opts.junit, markdown: opts.markdown, html: opts.html };
       await preflightReportFiles({ ...files, json: opts.json });
-      const url = opts.databaseUrl ?? io.env.DATABASE_URL;
-      if (opts.db === 'url' && !url) {
+      const database = databaseChoice(opts, io.env);
+      if (opts.db === 'url' && !database.url) {
         throw new DatabaseUnavailableError('--db url needs a URL: pass --database-url or set DATABASE_URL');
       }
       const report = await runExplore({
         paths,
-        database: { ...(opts.db ? { db: opts.db } : {}), ...(url ? { url } : {}) },
+        database,
+        ...(opts.isolate ? { isolate: true } : {}),
+        ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
         capacity: opts.capacity ?? 0,
         buyers: opts.buyers ?? 0,
         quantities: opts.quantity,

@@ -3,10 +3,14 @@ import { identityOfFile, loadFailure } from '../check/failed-report.ts';
 import type { CheckReport } from '../check/report-model.ts';
 import { pgConnector } from '../database/pg-connector.ts';
 import { type DatabaseChoice, startDatabase } from '../database/start-database.ts';
+import type { ChildLauncher } from '../engine/child-launcher.ts';
+import { StrategyLoadError } from '../engine/errors.ts';
 import { Lab } from '../engine/lab.ts';
+import { Sandbox } from '../grade/sandbox.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { findScenario } from '../scenarios/scenario-registry.ts';
 import { findStrategyFiles, loadStrategy } from '../strategy/load-strategy.ts';
+import { loadStrategyIsolated } from '../strategy/load-strategy-isolated.ts';
 import { type ExploreSettings, type ExploreStrategyReport, exploreStrategy } from './explore-strategy.ts';
 
 export interface RunExploreOptions extends ExploreSettings {
@@ -20,21 +24,51 @@ export interface RunExploreOptions extends ExploreSettings {
   readonly case?: unknown;
   readonly properties: readonly PropertyName[];
   readonly onStrategy?: (file: string) => void;
+  /** Untrusted strategies: buyers' code in sandboxed processes, their SQL as a confined role (as check --isolate). */
+  readonly isolate?: boolean;
+  /** Under `isolate`: the processes run without bubblewrap, with the user's rights. */
+  readonly unsafeNoSandbox?: boolean;
 }
 
 export interface ExploreReport extends CheckReport {
   readonly strategies: readonly ExploreStrategyReport[];
 }
 
+/** Each sandboxed strategy process under explore --isolate: its heap (MB), and CPU seconds over its life. */
+const SANDBOX_LIMITS = { memoryMb: 256, cpuSeconds: 600 };
+
 /** `oversold explore`: every strategy under the paths, one case each, on one PostgreSQL. */
 export async function runExplore(options: RunExploreOptions): Promise<ExploreReport> {
   const files = await findStrategyFiles(options.paths);
+  await using sandbox =
+    options.isolate && !options.unsafeNoSandbox ? await Sandbox.open(SANDBOX_LIMITS) : undefined;
   await using database = await startDatabase(options.database);
-  await using lab = await Lab.open(database, pgConnector);
+  const buyers = options.case === undefined ? options.buyers : 32;
+  await using lab = await Lab.open(
+    database,
+    pgConnector,
+    options.isolate
+      ? { confine: { timeoutMs: options.timeoutMs, connectionLimit: options.jobs * (buyers + 2) + 2 } }
+      : {},
+  );
   const strategies: ExploreStrategyReport[] = [];
   for (const file of files) {
     options.onStrategy?.(file);
-    const loaded = await loadStrategy(file);
+    // Only JavaScript and TypeScript run in processes; a .sql strategy runs in PostgreSQL alone.
+    const inProcesses = options.isolate === true && /\.[cm]?[jt]s$/.test(file);
+    let launcher: ChildLauncher | undefined;
+    if (inProcesses && sandbox) {
+      try {
+        launcher = await sandbox.launcherFor(file);
+      } catch (error) {
+        if (!(error instanceof StrategyLoadError)) throw error;
+        strategies.push({ ...loadFailure(file, error.message), exploration: null });
+        continue;
+      }
+    }
+    const loaded = inProcesses
+      ? await loadStrategyIsolated(file, { timeoutMs: options.timeoutMs, ...(launcher ? { launcher } : {}) })
+      : await loadStrategy(file);
     if ('error' in loaded) {
       strategies.push({ ...loadFailure(file, loaded.error.message), exploration: null });
       continue;
@@ -58,7 +92,12 @@ export async function runExplore(options: RunExploreOptions): Promise<ExploreRep
       });
       continue;
     }
-    strategies.push(await exploreStrategy(lab, strategy, scenario, kase, options));
+    strategies.push(
+      await exploreStrategy(lab, strategy, scenario, kase, {
+        ...options,
+        ...(inProcesses ? { isolation: launcher ? { launcher } : {} } : {}),
+      }),
+    );
   }
   return {
     passed: strategies.length > 0 && strategies.every((strategy) => strategy.passed),
