@@ -13,7 +13,7 @@
  * decides how Node and TypeScript treat its files.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,40 @@ describe.each(projects)('the packed tarball in $kind (real PostgreSQL)', (projec
     expect(oversells.code).toBe(1);
   });
 
+  // Once is enough: the grading sandbox compiles from the installed dist/, whatever the project's type.
+  it.runIf(project.type === 'module')(
+    'npx oversold grade on the shipped examples/grading: the sandbox builds from the installed package',
+    async () => {
+      const example = join(dir(), 'grading');
+      await cp(join(dir(), 'node_modules', 'oversold', 'examples', 'grading'), example, { recursive: true });
+      const graded = await run(
+        'npx',
+        [
+          'oversold',
+          'grade',
+          'submissions',
+          '--assignment',
+          'assignment.json',
+          '--csv',
+          'grades.csv',
+          '--database-url',
+          testDatabaseUrl(),
+          // Where bubblewrap cannot run (outside CI), the same code path without it.
+          ...(process.env.CI === 'true' || (await bwrapRuns()) ? [] : ['--unsafe-no-sandbox']),
+        ],
+        example,
+      );
+      expect(graded.code, graded.output).toBe(0);
+      const rows = (await readFile(join(example, 'grades.csv'), 'utf8')).trim().split('\n');
+      const score = (student: string) => rows.find((row) => row.startsWith(`${student},`))?.split(',')[1];
+      expect(rows[0]).toMatch(/^student,score,max,/);
+      expect(score('alice')).toBe('15');
+      expect(score('carol')).toBe('15');
+      expect(score('dave')).toBe('0');
+      expect(Number(score('bob'))).toBeLessThan(15);
+    },
+  );
+
   it('vitest with oversold/vitest-setup: a passing file exits 0, a failing one does not', async () => {
     const env = { ...userEnv(), DATABASE_URL: testDatabaseUrl() };
     const vitest = join(dir(), 'node_modules', 'vitest', 'vitest.mjs');
@@ -190,3 +224,11 @@ describe.each(projects)('the packed tarball in $kind (real PostgreSQL)', (projec
     expect(result.code).toBe(0);
   });
 });
+
+/** Whether bubblewrap can start a sandbox on this machine. */
+async function bwrapRuns(): Promise<boolean> {
+  const result = await run('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true'], tmpdir()).catch(
+    () => null,
+  );
+  return result?.code === 0;
+}
