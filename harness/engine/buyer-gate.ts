@@ -119,6 +119,17 @@ export class BuyerGate {
     this.#held = null;
     held?.reply.reject(new Error(reason));
   }
+
+  /**
+   * Leaves the buyer's code suspended for good: its connections end (as on
+   * close) but its pending step never answers, so nothing of an attempt run
+   * again from the start goes on (no catch block, no "buyer finished" hook).
+   */
+  abandon(): void {
+    this.#closedReason = 'the run is being run again from the start';
+    this.#closed.abort(new Error(this.#closedReason));
+    this.#held = null;
+  }
 }
 
 /** How a `db` handle hands a step to the scheduler (directly, or across a process boundary). */

@@ -2,7 +2,7 @@ import type { RunFacts } from '../../properties/properties.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import type { LoadedStrategy } from '../strategy/strategy.ts';
 import type { BuyerDb } from './buyer-gate.ts';
-import { type Chooser, runInterleaving } from './interleaving.ts';
+import { type BuyerPlan, type Chooser, runInterleaving } from './interleaving.ts';
 import type { BuyerOutcome, TraceEvent } from './trace.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -40,36 +40,47 @@ export async function runCase<Case extends ScenarioCase>(
   const { workspace, strategy, scenario, kase } = options;
   const control = workspace.control.session;
   const ids = kase.buyers.map((buyer) => buyer.id);
-  const sessions = await Promise.all(ids.map((id) => workspace.buyer(id)));
-  // Three sessions, one round trip: seed the tables, hold every buyer's first
-  // barrier, and clear what the buyers' previous run left in their sessions.
-  await Promise.all([
-    scenario.seed(control, kase),
-    workspace.control.holdFirstBarriers(sessions.map((buyer) => buyer.slot)),
-    workspace.prepareBuyers(ids),
-  ]);
-  if (strategy.setup) {
-    const setupSession = await workspace.strategySession();
-    await strategy.setup(
-      { query: (text, params) => setupSession.query(text, params ?? []) as never },
-      scenario.setupContext(kase),
-    );
-  }
+  /** Seeds the tables, resets the buyers' sessions and runs setup(): every attempt starts here. */
+  const prepare = async (): Promise<BuyerPlan[]> => {
+    const sessions = await Promise.all(ids.map((id) => workspace.buyer(id)));
+    // Three sessions, one round trip: seed the tables, hold every buyer's first
+    // barrier, and clear what the buyers' previous run left in their sessions.
+    await Promise.all([
+      scenario.seed(control, kase),
+      workspace.control.holdFirstBarriers(sessions.map((buyer) => buyer.slot)),
+      workspace.prepareBuyers(ids),
+    ]);
+    if (strategy.setup) {
+      const setupSession = await workspace.strategySession();
+      await strategy.setup(
+        { query: (text, params) => setupSession.query(text, params ?? []) as never },
+        scenario.setupContext(kase),
+      );
+    }
+    return ids.map((id, index) => ({
+      id,
+      session: sessions[index]!.session,
+      slot: sessions[index]!.slot,
+      purchase: options.purchaseFor
+        ? options.purchaseFor(id, scenario.request(kase, id))
+        : (db) => strategy.purchase(db, scenario.request(kase, id), { buyerId: id, workspace }),
+    }));
+  };
+  const buyers = await prepare();
   let result: Awaited<ReturnType<typeof runInterleaving>>;
   try {
     result = await runInterleaving({
       control: workspace.control,
-      buyers: ids.map((id, index) => ({
-        id,
-        session: sessions[index]!.session,
-        slot: sessions[index]!.slot,
-        purchase: options.purchaseFor
-          ? options.purchaseFor(id, scenario.request(kase, id))
-          : (db) => strategy.purchase(db, scenario.request(kase, id), { buyerId: id, workspace }),
-      })),
+      buyers,
       choose: options.choose,
       timeoutMs: options.timeoutMs,
       ...(options.maxDecisions !== undefined ? { maxDecisions: options.maxDecisions } : {}),
+      // An abandoned attempt leaves transactions open and statements waiting:
+      // end those sessions, as after a failed run, and start again.
+      restart: async () => {
+        await workspace.discardBuyers(ids);
+        return prepare();
+      },
     });
   } catch (error) {
     await workspace.discardBuyers(ids);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { unstableBuyers, waitCycle } from './wait-graph.ts';
+import { overtaking, unstableBuyers, waitCycle } from './wait-graph.ts';
 
 describe('the waits-for graph', () => {
   it('treats a buyer as unstable when it waits, even through others, for a moving buyer', () => {
@@ -55,5 +55,41 @@ describe('the waits-for graph', () => {
         }
       }),
     );
+  });
+
+  describe('a buyer overtaken by one that began to wait later', () => {
+    // Buyer 1 waits for buyer 9's row since decision 3, buyer 2 queued behind buyer 1 since decision 5.
+    const before = new Map([
+      [1, [9]],
+      [2, [1]],
+    ]);
+    const since = new Map([
+      [1, 3],
+      [2, 5],
+    ]);
+
+    it('is found when the later waiter took the row first (PostgreSQL woke both at the commit)', () => {
+      expect(overtaking(before, new Map([[1, [2]]]), since)).toEqual([1, 2]);
+    });
+
+    it('is not found when the queue kept its order', () => {
+      expect(overtaking(before, new Map([[2, [1]]]), since)).toBeNull();
+      expect(overtaking(before, new Map(), since)).toBeNull();
+    });
+
+    it('is not found when the buyer waited for it before the step, or it was not waiting (it held the lock already)', () => {
+      expect(overtaking(new Map([[1, [2]]]), new Map([[1, [2]]]), since)).toBeNull();
+      expect(overtaking(new Map([[1, [9]]]), new Map([[1, [2]]]), since)).toBeNull();
+    });
+
+    it('is found between two buyers woken by one commit without any queue between them', () => {
+      // Both chased the row's new version and waited on its locker's transaction (no tuple lock, no queue).
+      const chasers = new Map([
+        [1, [9]],
+        [2, [9]],
+      ]);
+      expect(overtaking(chasers, new Map([[1, [2]]]), since)).toEqual([1, 2]);
+      expect(overtaking(chasers, new Map([[2, [1]]]), since)).toBeNull();
+    });
   });
 });

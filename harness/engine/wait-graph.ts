@@ -42,3 +42,35 @@ export function waitCycle(waits: WaitGraph): number[] {
 export function sameIds(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, index) => id === b[index]);
 }
+
+/**
+ * A buyer that got ahead of one that had waited longer, comparing the stable
+ * wait graphs before and after one step: `[waiter, overtaker]` when `waiter`
+ * now waits for `overtaker` and did not before the step, while `overtaker`
+ * was itself waiting before the step (the step woke both) but its statement
+ * began to wait later than `waiter`'s (`waitingSince`, smaller is earlier);
+ * null when no buyer overtook another.
+ *
+ * PostgreSQL decides such a race by CPU scheduling, not by its lock queue:
+ * when a row's holder updated it and commits, the waiter holding the row's
+ * tuple lock releases that lock before it locks the new row version, and the
+ * others chase that version waiting on its locker's transaction, where no
+ * queue keeps their order (heap_lock_tuple, heapam_tuple_lock). Idle,
+ * the longest waiter wins; on a loaded machine another one can.
+ */
+export function overtaking(
+  before: WaitGraph,
+  after: WaitGraph,
+  waitingSince: ReadonlyMap<number, number>,
+): [number, number] | null {
+  for (const [waiter, blockers] of after) {
+    for (const overtaker of blockers) {
+      if (before.get(waiter)?.includes(overtaker) || !before.has(overtaker)) continue;
+      if (after.get(overtaker)?.includes(waiter)) continue;
+      const waiterSince = waitingSince.get(waiter) ?? Number.POSITIVE_INFINITY;
+      const overtakerSince = waitingSince.get(overtaker) ?? Number.POSITIVE_INFINITY;
+      if (waiterSince < overtakerSince) return [waiter, overtaker];
+    }
+  }
+  return null;
+}
