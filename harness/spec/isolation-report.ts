@@ -20,9 +20,13 @@ export type RunEvent =
 
 /** The permutation could not be reported the way isolationtester would (it would hang or give up). */
 export class ReportStuckError extends Error {
-  constructor(message: string) {
+  /** What isolationtester would have printed before it got stuck. */
+  readonly output: string;
+
+  constructor(message: string, output: string) {
     super(message);
     this.name = 'ReportStuckError';
+    this.output = output;
   }
 }
 
@@ -106,6 +110,7 @@ export function reportPermutation(
       if (!(flags & NONBLOCK)) {
         throw new ReportStuckError(
           `step ${step.name} still waits for a lock that no later step of the permutation releases (isolationtester would wait until it times out)`,
+          out,
         );
       }
       if (!(flags & RETRY)) out += `step ${step.name}: ${step.sql} <waiting ...>\n`;
@@ -153,6 +158,7 @@ export function reportPermutation(
       if (active[step.session] !== null && waiting.length === progress && !anyNewNotice) {
         throw new ReportStuckError(
           `step ${stepOf(old).name} is never reported complete before step ${step.name} of the same session (isolationtester would time out)`,
+          out,
         );
       }
     }
@@ -172,7 +178,7 @@ export function reportPermutation(
   }
   waiting = tryCompleteSteps(waiting, RETRY, events.length);
   if (waiting.length > 0) {
-    throw new ReportStuckError('failed to complete permutation due to mutually-blocking steps');
+    throw new ReportStuckError('failed to complete permutation due to mutually-blocking steps', out);
   }
   return out;
 }
