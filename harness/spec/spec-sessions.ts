@@ -202,10 +202,11 @@ export class SpecSessions implements AsyncDisposable {
    * what it observed, in order. When PostgreSQL lets a later waiter take a
    * lock before one that waited longer (CPU scheduling under load decides
    * that race), the engine abandons the attempt: the sessions are rolled
-   * back, torn down and set up again, and the engine replays the decisions
-   * taken, asking the schedule only for new ones. What the abandoned
-   * attempt's steps left in their sessions (settings, session advisory
-   * locks) stays, as it would after any run.
+   * back and torn down, reset (DISCARD ALL: what the abandoned steps left in
+   * a session, like a session advisory lock that a later step would have
+   * released, would otherwise meet its setup's second run) and set up again,
+   * and the engine replays the decisions taken, asking the schedule only for
+   * new ones.
    */
   async #steps(schedule: StepSchedule, timeoutMs: number): Promise<StepsRecord> {
     const spec = this.#spec;
@@ -283,6 +284,7 @@ export class SpecSessions implements AsyncDisposable {
       await this.#abandon();
       const ignore = (): void => {};
       await this.tearDown(ignore);
+      await Promise.all(this.#sessions.map((session) => session.query('DISCARD ALL').catch(() => {})));
       await this.setUp(ignore);
       attempt = new StepsAttempt(spec.sessions.length);
       listen();
