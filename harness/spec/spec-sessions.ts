@@ -1,69 +1,19 @@
 import { pgConnector } from '../database/pg-connector.ts';
-import type { BuyerDb } from '../engine/buyer-gate.ts';
-import { type Deferred, deferred } from '../engine/deferred.ts';
-import { type BuyerPlan, type Chooser, runInterleaving, type Step } from '../engine/interleaving.ts';
 import type { SqlSession } from '../engine/sql-session.ts';
-import { ReportStuckError, type RunEvent, reportPermutation } from './isolation-report.ts';
+import { ReportStuckError, reportPermutation } from './isolation-report.ts';
 import { formatResultSet } from './result-table.ts';
-import { openSpecConnection, type SpecConnection, StepError, type StepResult } from './spec-connection.ts';
-import { SpecControlSession } from './spec-control-session.ts';
+import { openSpecConnection, type SpecConnection, StepError } from './spec-connection.ts';
 import type { SpecDatabase } from './spec-database.ts';
-import type { PermutationStep, SpecStep, TestSpec } from './spec-parser.ts';
+import {
+  type SpecInterleaving,
+  SpecStopped,
+  SpecUnsupportedError,
+  type StepSchedule,
+} from './spec-interleaving.ts';
+import type { SpecStep, TestSpec } from './spec-parser.ts';
+import { runSpecSteps, type StepsRecord } from './spec-steps.ts';
 
-/** A spec the engine cannot run the way isolationtester would. */
-export class SpecUnsupportedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SpecUnsupportedError';
-  }
-}
-
-/** isolationtester exits after a failed setup: the rest of the spec does not run. */
-export class SpecStopped extends Error {
-  constructor(message: string, write: (text: string) => void) {
-    write(message);
-    super(message.trim());
-    this.name = 'SpecStopped';
-  }
-}
-
-/** Which step goes next: a permutation's order, or an explorer's decisions. */
-export interface StepSchedule {
-  /** The steps session `session` sends, in its order (with a permutation's markers). */
-  stepsOf(session: number): readonly PermutationStep[];
-  /**
-   * The session (index) whose next step is released at decision `index`,
-   * among the ready ones; `steps[i]` is what `ready[i]` would send.
-   */
-  choose(index: number, ready: readonly number[], steps: readonly (Step | null)[]): number;
-  /** Runs after the setups, before the first step. */
-  beforeSteps?(): Promise<void>;
-  /** Told when a session's last step has completed, before the engine hears of it. */
-  finished?(session: number): void;
-  /**
-   * true: a run in which every session left waits for a lock that no
-   * remaining step releases ends there, as a run of its own (explore);
-   * false: the spec is unsupported (a permutation that isolationtester would time out on).
-   */
-  readonly stuckIsOutcome: boolean;
-}
-
-/** One run of the spec's steps, from its setup to its teardown. */
-export interface SpecInterleaving {
-  /** The steps in the order they were released: the permutation that replays this run. */
-  readonly permutation: readonly PermutationStep[];
-  /** What the engine observed while the steps ran, in order (steps by their index in `permutation`). */
-  readonly events: readonly RunEvent[];
-  /** What isolationtester prints for this permutation after its `starting permutation:` line. */
-  readonly printed: string;
-  /** The part of `printed` that the session teardowns and the teardown printed. */
-  readonly teardown: string;
-  /**
-   * Steps (indices in `permutation`) still waiting when no session could go
-   * on: each waits for a lock that no remaining step releases. Empty when the run finished.
-   */
-  readonly stuck: readonly number[];
-}
+export { type SpecInterleaving, SpecStopped, SpecUnsupportedError, type StepSchedule };
 
 /** The spec's connections: the control connection (setup, teardown) and one per session. */
 export class SpecSessions implements AsyncDisposable {
@@ -197,113 +147,21 @@ export class SpecSessions implements AsyncDisposable {
     });
   }
 
-  /**
-   * Runs the steps through the engine in the schedule's order and records
-   * what it observed, in order. When PostgreSQL lets a later waiter take a
-   * lock before one that waited longer (CPU scheduling under load decides
-   * that race), the engine abandons the attempt: the sessions are rolled
-   * back and torn down, reset (DISCARD ALL: what the abandoned steps left in
-   * a session, like a session advisory lock that a later step would have
-   * released, would otherwise meet its setup's second run) and set up again,
-   * and the engine replays the decisions taken, asking the schedule only for
-   * new ones.
-   */
-  async #steps(schedule: StepSchedule, timeoutMs: number): Promise<StepsRecord> {
-    const spec = this.#spec;
-    const stepByName = this.#stepByName;
-    let attempt = new StepsAttempt(spec.sessions.length);
-    const listen = (): void => {
-      this.#sessions.forEach((connection, session) => {
-        connection.onNotice = (text) => attempt.record({ kind: 'notice', session, text });
-      });
-    };
-    listen();
-    const control = new SpecControlSession(this.#engine[0], this.#engine[1], (pid) => {
-      const session = this.#sessions.findIndex((connection) => connection.pid === pid);
-      const step = attempt.current[session];
-      if (step !== null && step !== undefined) attempt.record({ kind: 'blocked', step });
-    });
-    const choose: Chooser = (index, ready, steps) => {
-      const session = schedule.choose(
-        index,
-        ready.map((id) => id - 1),
-        steps,
-      );
-      if (!ready.includes(session + 1) || attempt.sent[session]! >= schedule.stepsOf(session).length) {
-        throw new Error(
-          `the schedule chose session ${spec.sessions[session]?.name}, which has no step ready`,
-        );
-      }
-      return session + 1;
-    };
-    const plans = (): BuyerPlan[] => {
-      const mine = attempt;
-      return spec.sessions.map((_, session) => ({
-        id: session + 1,
-        // The engine sends a released step on the buyer's session: that is the moment of release.
-        session: releasing(this.#sessions[session]!, () => {
-          const pstep = schedule.stepsOf(session)[mine.sent[session]!]!;
-          mine.sent[session]! += 1;
-          mine.release(session, pstep);
-        }),
-        slot: 0,
-        purchase: async (db: BuyerDb) => {
-          const steps = schedule.stepsOf(session);
-          for (const pstep of steps) {
-            try {
-              const result = (await db.query(stepByName.get(pstep.name)!.sql)) as StepResult;
-              mine.record({ kind: 'done', step: mine.current[session]!, result, error: null });
-            } catch (error) {
-              mine.record({ kind: 'done', step: mine.current[session]!, result: null, error });
-            }
-            mine.done[mine.current[session]!]!.resolve();
-            // isolationtester does not report a step done while a step it names
-            // as its blocker still runs, and does not send the session's next
-            // step before: the buyer waits here, so the engine settles first.
-            for (const blocker of pstep.blockers) {
-              if (blocker.kind !== 'step') continue;
-              const other = stepByName.get(blocker.step)!;
-              const running = mine.current[other.session];
-              if (
-                running !== null &&
-                running !== undefined &&
-                mine.permutation[running]!.name === blocker.step
-              ) {
-                await mine.done[running]!.promise;
-              }
-            }
-          }
-          mine.finished.add(session);
-          schedule.finished?.(session);
-          return 'purchased';
-        },
-      }));
-    };
-    const restart = async (): Promise<BuyerPlan[]> => {
-      attempt.recording = false;
-      await this.#abandon();
-      const ignore = (): void => {};
-      await this.tearDown(ignore);
-      await Promise.all(this.#sessions.map((session) => session.query('DISCARD ALL').catch(() => {})));
-      await this.setUp(ignore);
-      attempt = new StepsAttempt(spec.sessions.length);
-      listen();
-      return plans();
-    };
-    try {
-      await runInterleaving({ control, buyers: plans(), choose, timeoutMs, restart });
-    } catch (error) {
-      attempt.recording = false;
-      await this.#abandon();
-      if (error instanceof SpecUnsupportedError || error instanceof SpecStopped) throw error;
-      const stuck = stuckSteps(attempt.events, attempt.current, attempt.finished);
-      const { events, permutation } = attempt;
-      if (schedule.stuckIsOutcome && stuck.length > 0) return { events, permutation, stuck };
-      throw new SpecUnsupportedError(
-        `the engine could not run permutation "${permutation.map((step) => step.name).join(' ')}": ${(error as Error).message}`,
-      );
-    }
-    return { events: attempt.events, permutation: attempt.permutation, stuck: [] };
+  /** The steps in the schedule's order, through the engine: see runSpecSteps. */
+  #steps(schedule: StepSchedule, timeoutMs: number): Promise<StepsRecord> {
+    return runSpecSteps(
+      {
+        spec: this.#spec,
+        stepByName: this.#stepByName,
+        connections: this.#sessions,
+        engine: this.#engine,
+        setUp: (write) => this.setUp(write),
+        tearDown: (write) => this.tearDown(write),
+        abandon: () => this.#abandon(),
+      },
+      schedule,
+      timeoutMs,
+    );
   }
 
   /**
@@ -330,79 +188,4 @@ export class SpecSessions implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all([this.#control, ...this.#sessions, ...this.#engine].map((session) => session.close()));
   }
-}
-
-interface StepsRecord {
-  readonly events: RunEvent[];
-  readonly permutation: PermutationStep[];
-  readonly stuck: number[];
-}
-
-/** What one attempt at running the steps recorded (an abandoned attempt's record is dropped). */
-class StepsAttempt {
-  readonly events: RunEvent[] = [];
-  readonly permutation: PermutationStep[] = [];
-  /** Session → the index (in `permutation`) of its step released last. */
-  readonly current: (number | null)[];
-  /** Session → how many of its steps were released. */
-  readonly sent: number[];
-  readonly done: Deferred<void>[] = [];
-  readonly finished = new Set<number>();
-  recording = true;
-
-  constructor(sessions: number) {
-    this.current = Array.from({ length: sessions }, () => null);
-    this.sent = Array.from({ length: sessions }, () => 0);
-  }
-
-  record(event: RunEvent): void {
-    if (this.recording) this.events.push(event);
-  }
-
-  release(session: number, step: PermutationStep): void {
-    const index = this.permutation.length;
-    this.permutation.push(step);
-    this.done[index] = deferred<void>();
-    this.current[session] = index;
-    this.record({ kind: 'release', step: index });
-  }
-}
-
-/** `connection` as the engine's buyer session, calling `onRelease` as each step is sent. */
-function releasing(connection: SpecConnection, onRelease: () => void): SqlSession {
-  return {
-    pid: connection.pid,
-    query: (text) => {
-      onRelease();
-      return connection.query(text);
-    },
-    inTransaction: () => connection.inTransaction(),
-    close: () => connection.close(),
-  };
-}
-
-/**
- * The steps a failed run left waiting, when that is all that stopped it:
- * every session that has not finished has its last released step seen
- * waiting for a lock and not completed. Any other failure (a step that ran
- * past the timeout, a lost connection) gives none.
- */
-function stuckSteps(
-  events: readonly RunEvent[],
-  current: readonly (number | null)[],
-  finished: ReadonlySet<number>,
-): number[] {
-  const blocked = new Set<number>();
-  const completed = new Set<number>();
-  for (const event of events) {
-    if (event.kind === 'blocked') blocked.add(event.step);
-    else if (event.kind === 'done') completed.add(event.step);
-  }
-  const waiting: number[] = [];
-  for (const [session, step] of current.entries()) {
-    if (finished.has(session)) continue;
-    if (step === null || !blocked.has(step) || completed.has(step)) return [];
-    waiting.push(step);
-  }
-  return waiting.sort((a, b) => a - b);
 }
