@@ -1,11 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { QueryResult } from '../engine/sql-session.ts';
-import { StatementError } from '../engine/sql-session.ts';
 import {
   CANCEL_REQUEST,
-  cStrings,
-  type DatabaseError,
-  decodeBackend,
   FrameReader,
   GSSENC_REQUEST,
   PROTOCOL_3,
@@ -14,6 +10,7 @@ import {
   startupFrame,
 } from './frames.ts';
 import type { ServerTarget } from './server-target.ts';
+import { WireStatements } from './wire-statements.ts';
 
 /** What a connection asks of the buyer endpoint it belongs to. */
 export interface ConnectionOwner {
@@ -29,20 +26,6 @@ export interface ConnectionOwner {
   problem(message: string): void;
 }
 
-/** Where the statement a connection forwards stands. */
-type Phase =
-  | 'idle' // forwarding messages as they come
-  | 'held' // a statement waits for the schedule; later messages queue behind it
-  | 'open' // the statement is released: forward until its Query or Execute is sent
-  | 'running'; // its Query or Execute is at the server: wait for the answer
-
-interface Running {
-  readonly kind: 'query' | 'execute';
-  readonly done?: { resolve(result: QueryResult): void; reject(error: unknown): void };
-  tag: string | null;
-  error: DatabaseError | null;
-}
-
 /**
  * One client connection through a buyer's gate, and its own connection to
  * the real server. Messages pass byte for byte, except that a statement (a
@@ -54,16 +37,10 @@ export class WireConnection {
   readonly #client: Socket;
   readonly #owner: ConnectionOwner;
   #server: Socket | null = null;
+  /** Its statements, once the server connection is open. */
+  #statements: WireStatements | null = null;
   pid = 0;
   #secret = 0;
-  /** Client frames not yet forwarded (everything behind a held statement). */
-  readonly #queue: Buffer[] = [];
-  #phase: Phase = 'idle';
-  #running: Running | null = null;
-  /** The server skips to the next Sync after an error in the extended protocol. */
-  #skipping: DatabaseError | null = null;
-  /** Statement texts by prepared statement name (Parse), for the trace. */
-  readonly #statements = new Map<string, string>();
   #closing = false;
   readonly #ended: Promise<void>;
   #markEnded!: () => void;
@@ -87,7 +64,7 @@ export class WireConnection {
 
   /** Whether a statement of this connection is at the server now. */
   get busy(): boolean {
-    return this.#phase === 'running' || this.#phase === 'open';
+    return this.#statements?.busy ?? false;
   }
 
   /**
@@ -99,13 +76,7 @@ export class WireConnection {
     if (this.#closing) return;
     this.#closing = true;
     if (this.busy && this.pid !== 0) this.#cancel();
-    // Not a lost server connection (class 08): the buyer's own program went away.
-    const lost = new StatementError(
-      "the buyer's client closed its connection while its statement ran",
-      'XX000',
-    );
-    this.#running?.done?.reject(lost);
-    this.#running = null;
+    this.#statements?.close();
     this.#client.destroy();
     const server = this.#server;
     if (server && !server.destroyed) {
@@ -177,6 +148,8 @@ export class WireConnection {
     if (!params.has('application_name')) params.set('application_name', target.applicationName);
     const server = this.#openServer();
     this.#server = server;
+    const statements = new WireStatements(server, this, this.#owner);
+    this.#statements = statements;
     server.on('error', () => this.close());
     server.on('close', () => this.close());
     server.write(startupFrame(params));
@@ -185,109 +158,24 @@ export class WireConnection {
       // Bytes go on to the client as they came; the gate only reads along.
       this.#client.write(chunk);
       fromServer.push(chunk);
-      for (let frame = fromServer.next(); frame !== null; frame = fromServer.next()) this.#fromServer(frame);
+      for (let frame = fromServer.next(); frame !== null; frame = fromServer.next()) {
+        this.#fromServer(frame, statements);
+      }
     });
     const fromClient = new FrameReader(true);
     const take = (chunk: Buffer) => {
       fromClient.push(chunk);
-      for (let frame = fromClient.next(); frame !== null; frame = fromClient.next()) this.#queue.push(frame);
-      this.#pump();
+      const frames: Buffer[] = [];
+      for (let frame = fromClient.next(); frame !== null; frame = fromClient.next()) frames.push(frame);
+      statements.take(frames);
     };
     this.#client.on('data', take);
     if (early.length > 0) take(early);
   }
 
-  /** Forwards queued client frames until a statement must wait for the schedule. */
-  #pump(): void {
-    const server = this.#server;
-    if (!server || this.#closing) return;
-    server.cork();
-    try {
-      while (this.#queue.length > 0 && this.#phase !== 'held') {
-        const frame = this.#queue[0]!;
-        const type = String.fromCharCode(frame[0]!);
-        // While a statement runs, the next one waits; Sync, Flush, Parse and the like go on.
-        if (this.#phase === 'running' && (type === 'Q' || type === 'B' || type === 'E')) break;
-        if (type === 'P') {
-          const [name, text] = cStrings(frame, 2);
-          this.#statements.set(name ?? '', text ?? '');
-        }
-        if (this.#phase === 'idle' && (type === 'Q' || type === 'B')) {
-          const text = type === 'Q' ? (cStrings(frame, 1)[0] ?? '') : this.#boundText(frame);
-          if (this.#skipping === null && this.pid !== 0 && this.#owner.holds(text)) {
-            this.#hold(text);
-            break;
-          }
-          this.#phase = 'open';
-        }
-        this.#queue.shift();
-        server.write(frame);
-        if (this.#phase === 'open' && (type === 'Q' || type === 'E')) {
-          // The server keeps an Execute's answer until Sync or Flush, and the
-          // Sync may be queued behind the next statement: ask for it now.
-          if (type === 'E' && !this.#flushQueued()) server.write(FLUSH);
-          this.#sent(type === 'Q' ? 'query' : 'execute');
-        }
-      }
-    } finally {
-      server.uncork();
-    }
-  }
-
-  /** Whether a Sync or Flush is queued before the next statement (it will follow the Execute at once). */
-  #flushQueued(): boolean {
-    for (const frame of this.#queue) {
-      const type = String.fromCharCode(frame[0]!);
-      if (type === 'S' || type === 'H') return true;
-      if (type === 'Q' || type === 'B' || type === 'E') return false;
-    }
-    return false;
-  }
-
-  #boundText(bind: Buffer): string {
-    const [, statement] = cStrings(bind, 2);
-    return this.#statements.get(statement ?? '') ?? `EXECUTE ${statement}`;
-  }
-
-  #hold(text: string): void {
-    this.#phase = 'held';
-    let done: Running['done'] | undefined;
-    const execute = () =>
-      new Promise<QueryResult>((resolve, reject) => {
-        if (this.#closing) {
-          reject(
-            new StatementError("the buyer's client closed its connection before its statement ran", 'XX000'),
-          );
-          return;
-        }
-        done = { resolve, reject };
-        this.#phase = 'open';
-        this.#pump();
-      });
-    this.#released = () => done;
-    void this.#owner.submit(text, this.pid, execute).catch(() => {
-      // The run was abandoned while the statement waited: the endpoint ends this connection.
-    });
-  }
-
-  #released: () => Running['done'] | undefined = () => undefined;
-
-  #sent(kind: Running['kind']): void {
-    const done = this.#released();
-    this.#released = () => undefined;
-    if (kind === 'execute' && this.#skipping !== null) {
-      // The server discards this Execute (an earlier message of the batch failed): nothing will answer it.
-      this.#phase = 'idle';
-      done?.reject(statementError(this.#skipping));
-      return;
-    }
-    this.#phase = 'running';
-    this.#running = { kind, tag: null, error: null, ...(done ? { done } : {}) };
-  }
-
-  #fromServer(frame: Buffer): void {
+  /** What the connection itself reads in the server's frames; the rest is its statements'. */
+  #fromServer(frame: Buffer, statements: WireStatements): void {
     const type = String.fromCharCode(frame[0]!);
-    const running = this.#running;
     switch (type) {
       case 'K': {
         this.pid = frame.readInt32BE(5);
@@ -305,34 +193,6 @@ export class WireConnection {
         }
         return;
       }
-      case 'E': {
-        const error = decodeBackend(frame) as DatabaseError;
-        if (running?.kind === 'query') running.error = error;
-        else {
-          this.#skipping = error;
-          if (running) this.#complete(running, null, error);
-        }
-        return;
-      }
-      case 'C': {
-        const tag = (decodeBackend(frame) as unknown as { text: string }).text;
-        if (/^(LISTEN|UNLISTEN)\b/.test(tag)) {
-          this.#owner.problem(
-            `a buyer's client ran ${tag.split(' ')[0]}: notifications arrive whenever the server sends them, so the gate cannot schedule them; check code that does not LISTEN`,
-          );
-        }
-        if (running?.kind === 'query') running.tag = tag;
-        else if (running) this.#complete(running, tag, null);
-        return;
-      }
-      case 'I':
-      case 's':
-        if (running?.kind === 'execute') this.#complete(running, null, null);
-        return;
-      case 'Z':
-        this.#skipping = null;
-        if (running?.kind === 'query') this.#complete(running, running.tag, running.error);
-        return;
       case 'G':
       case 'H':
       case 'W':
@@ -342,21 +202,9 @@ export class WireConnection {
         this.close();
         return;
       default:
+        statements.fromServer(type, frame);
         return;
     }
-  }
-
-  #complete(running: Running, tag: string | null, error: DatabaseError | null): void {
-    this.#running = null;
-    this.#phase = 'idle';
-    if (error) running.done?.reject(statementError(error));
-    else
-      running.done?.resolve({
-        rows: [],
-        rowCount: rowCountOf(tag),
-        ...(tag ? { command: tag.split(' ')[0]! } : {}),
-      });
-    this.#pump();
   }
 
   /** CancelRequest on a connection of its own, as any client cancels. */
@@ -370,19 +218,4 @@ export class WireConnection {
     socket.on('error', () => {});
     socket.end(frame);
   }
-}
-
-const FLUSH = Buffer.from([0x48, 0, 0, 0, 4]);
-
-function statementError(error: DatabaseError): StatementError {
-  const extra: { detail?: string; constraint?: string } = {};
-  if (error.detail) extra.detail = error.detail;
-  if (error.constraint) extra.constraint = error.constraint;
-  return new StatementError(error.message, error.code ?? 'XX000', extra);
-}
-
-/** The row count a command tag ends with (`UPDATE 1`, `INSERT 0 1`, `SELECT 3`). */
-function rowCountOf(tag: string | null): number | null {
-  const last = tag?.split(' ').at(-1);
-  return last !== undefined && /^\d+$/.test(last) ? Number(last) : null;
 }

@@ -1,0 +1,222 @@
+import type { Socket } from 'node:net';
+import type { QueryResult } from '../engine/sql-session.ts';
+import { StatementError } from '../engine/sql-session.ts';
+import { cStrings, type DatabaseError, decodeBackend } from './frames.ts';
+import type { ConnectionOwner } from './wire-connection.ts';
+
+/** Where the statement a connection forwards stands. */
+type Phase =
+  | 'idle' // forwarding messages as they come
+  | 'held' // a statement waits for the schedule; later messages queue behind it
+  | 'open' // the statement is released: forward until its Query or Execute is sent
+  | 'running'; // its Query or Execute is at the server: wait for the answer
+
+interface Running {
+  readonly kind: 'query' | 'execute';
+  readonly done?: { resolve(result: QueryResult): void; reject(error: unknown): void };
+  tag: string | null;
+  error: DatabaseError | null;
+}
+
+/**
+ * The statements of one gate connection, once its server socket is open:
+ * client frames are forwarded in order, except that a statement the owner
+ * holds waits (with everything behind it) until the schedule releases it,
+ * and the server's replies tell when it has run and how.
+ */
+export class WireStatements {
+  readonly #server: Socket;
+  readonly #connection: { readonly pid: number };
+  readonly #owner: ConnectionOwner;
+  /** Client frames not yet forwarded (everything behind a held statement). */
+  readonly #queue: Buffer[] = [];
+  #phase: Phase = 'idle';
+  #running: Running | null = null;
+  /** The server skips to the next Sync after an error in the extended protocol. */
+  #skipping: DatabaseError | null = null;
+  /** Statement texts by prepared statement name (Parse), for the trace. */
+  readonly #statements = new Map<string, string>();
+  #closing = false;
+
+  constructor(server: Socket, connection: { readonly pid: number }, owner: ConnectionOwner) {
+    this.#server = server;
+    this.#connection = connection;
+    this.#owner = owner;
+  }
+
+  /** Whether a statement is at the server now. */
+  get busy(): boolean {
+    return this.#phase === 'running' || this.#phase === 'open';
+  }
+
+  /** Queues client frames and forwards what may go. */
+  take(frames: readonly Buffer[]): void {
+    this.#queue.push(...frames);
+    this.#pump();
+  }
+
+  /** The connection is closing: forward nothing more, and fail the statement still at the server. */
+  close(): void {
+    this.#closing = true;
+    // Not a lost server connection (class 08): the buyer's own program went away.
+    const lost = new StatementError(
+      "the buyer's client closed its connection while its statement ran",
+      'XX000',
+    );
+    this.#running?.done?.reject(lost);
+    this.#running = null;
+  }
+
+  /** Forwards queued client frames until a statement must wait for the schedule. */
+  #pump(): void {
+    const server = this.#server;
+    if (this.#closing) return;
+    server.cork();
+    try {
+      while (this.#queue.length > 0 && this.#phase !== 'held') {
+        const frame = this.#queue[0]!;
+        const type = String.fromCharCode(frame[0]!);
+        // While a statement runs, the next one waits; Sync, Flush, Parse and the like go on.
+        if (this.#phase === 'running' && (type === 'Q' || type === 'B' || type === 'E')) break;
+        if (type === 'P') {
+          const [name, text] = cStrings(frame, 2);
+          this.#statements.set(name ?? '', text ?? '');
+        }
+        if (this.#phase === 'idle' && (type === 'Q' || type === 'B')) {
+          const text = type === 'Q' ? (cStrings(frame, 1)[0] ?? '') : this.#boundText(frame);
+          if (this.#skipping === null && this.#connection.pid !== 0 && this.#owner.holds(text)) {
+            this.#hold(text);
+            break;
+          }
+          this.#phase = 'open';
+        }
+        this.#queue.shift();
+        server.write(frame);
+        if (this.#phase === 'open' && (type === 'Q' || type === 'E')) {
+          // The server keeps an Execute's answer until Sync or Flush, and the
+          // Sync may be queued behind the next statement: ask for it now.
+          if (type === 'E' && !this.#flushQueued()) server.write(FLUSH);
+          this.#sent(type === 'Q' ? 'query' : 'execute');
+        }
+      }
+    } finally {
+      server.uncork();
+    }
+  }
+
+  /** Whether a Sync or Flush is queued before the next statement (it will follow the Execute at once). */
+  #flushQueued(): boolean {
+    for (const frame of this.#queue) {
+      const type = String.fromCharCode(frame[0]!);
+      if (type === 'S' || type === 'H') return true;
+      if (type === 'Q' || type === 'B' || type === 'E') return false;
+    }
+    return false;
+  }
+
+  #boundText(bind: Buffer): string {
+    const [, statement] = cStrings(bind, 2);
+    return this.#statements.get(statement ?? '') ?? `EXECUTE ${statement}`;
+  }
+
+  #hold(text: string): void {
+    this.#phase = 'held';
+    let done: Running['done'] | undefined;
+    const execute = () =>
+      new Promise<QueryResult>((resolve, reject) => {
+        if (this.#closing) {
+          reject(
+            new StatementError("the buyer's client closed its connection before its statement ran", 'XX000'),
+          );
+          return;
+        }
+        done = { resolve, reject };
+        this.#phase = 'open';
+        this.#pump();
+      });
+    this.#released = () => done;
+    void this.#owner.submit(text, this.#connection.pid, execute).catch(() => {
+      // The run was abandoned while the statement waited: the endpoint ends this connection.
+    });
+  }
+
+  #released: () => Running['done'] | undefined = () => undefined;
+
+  #sent(kind: Running['kind']): void {
+    const done = this.#released();
+    this.#released = () => undefined;
+    if (kind === 'execute' && this.#skipping !== null) {
+      // The server discards this Execute (an earlier message of the batch failed): nothing will answer it.
+      this.#phase = 'idle';
+      done?.reject(statementError(this.#skipping));
+      return;
+    }
+    this.#phase = 'running';
+    this.#running = { kind, tag: null, error: null, ...(done ? { done } : {}) };
+  }
+
+  /** Reads a server frame along: errors, command tags and ReadyForQuery end statements. */
+  fromServer(type: string, frame: Buffer): void {
+    const running = this.#running;
+    switch (type) {
+      case 'E': {
+        const error = decodeBackend(frame) as DatabaseError;
+        if (running?.kind === 'query') running.error = error;
+        else {
+          this.#skipping = error;
+          if (running) this.#complete(running, null, error);
+        }
+        return;
+      }
+      case 'C': {
+        const tag = (decodeBackend(frame) as unknown as { text: string }).text;
+        if (/^(LISTEN|UNLISTEN)\b/.test(tag)) {
+          this.#owner.problem(
+            `a buyer's client ran ${tag.split(' ')[0]}: notifications arrive whenever the server sends them, so the gate cannot schedule them; check code that does not LISTEN`,
+          );
+        }
+        if (running?.kind === 'query') running.tag = tag;
+        else if (running) this.#complete(running, tag, null);
+        return;
+      }
+      case 'I':
+      case 's':
+        if (running?.kind === 'execute') this.#complete(running, null, null);
+        return;
+      case 'Z':
+        this.#skipping = null;
+        if (running?.kind === 'query') this.#complete(running, running.tag, running.error);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #complete(running: Running, tag: string | null, error: DatabaseError | null): void {
+    this.#running = null;
+    this.#phase = 'idle';
+    if (error) running.done?.reject(statementError(error));
+    else
+      running.done?.resolve({
+        rows: [],
+        rowCount: rowCountOf(tag),
+        ...(tag ? { command: tag.split(' ')[0]! } : {}),
+      });
+    this.#pump();
+  }
+}
+
+const FLUSH = Buffer.from([0x48, 0, 0, 0, 4]);
+
+function statementError(error: DatabaseError): StatementError {
+  const extra: { detail?: string; constraint?: string } = {};
+  if (error.detail) extra.detail = error.detail;
+  if (error.constraint) extra.constraint = error.constraint;
+  return new StatementError(error.message, error.code ?? 'XX000', extra);
+}
+
+/** The row count a command tag ends with (`UPDATE 1`, `INSERT 0 1`, `SELECT 3`). */
+function rowCountOf(tag: string | null): number | null {
+  const last = tag?.split(' ').at(-1);
+  return last !== undefined && /^\d+$/.test(last) ? Number(last) : null;
+}
