@@ -36,8 +36,13 @@ export function pgConnector(url: string): SqlConnector {
         await client.end().catch(() => {});
         throw error;
       }
-      const pidRow = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      return new PgSession(client, pidRow.rows[0]!.pid, lost);
+      // BackendKeyData, sent at start-up, carries the backend's pid: no round trip to ask for it.
+      const announced = (client as unknown as { processID?: number | null }).processID;
+      const pid =
+        typeof announced === 'number' && announced > 0
+          ? announced
+          : (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      return new PgSession(client, pid, lost);
     },
   };
 }

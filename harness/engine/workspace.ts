@@ -43,23 +43,32 @@ export class Workspace implements AsyncDisposable {
     this.control = control;
   }
 
-  /** Creates the schema with the scenario's tables. */
-  static async open(lab: LabHandle, strategyName: string, scenario: Scenario): Promise<Workspace> {
+  /**
+   * Creates the schema with the scenario's tables. Each connection costs the
+   * server a process start (about 10 ms on a small machine), so the control,
+   * barrier and `buyers`' sessions are opened all at once.
+   */
+  static async open(
+    lab: LabHandle,
+    strategyName: string,
+    scenario: Scenario,
+    options: { readonly buyers?: readonly number[] } = {},
+  ): Promise<Workspace> {
     const schema = lab.nextSchemaName(strategyName);
-    const admin = await lab.connector.connect();
-    try {
-      await admin.query(`CREATE SCHEMA ${schema}`);
-    } finally {
-      await admin.close();
-    }
-    let control: SqlSession | undefined;
-    let barrier: SqlSession | undefined;
-    try {
-      control = await lab.connector.connect({
+    const buyerIds = options.buyers ?? [];
+    const buyerConnector = lab.confined?.connector ?? lab.connector;
+    const sessions = await connectAll([
+      lab.connector.connect({
         searchPath: `${schema}, public`,
         applicationName: 'oversold control',
-      });
-      barrier = await lab.connector.connect({ applicationName: 'oversold barriers' });
+        settings: HARNESS_SETTINGS,
+      }),
+      lab.connector.connect({ applicationName: 'oversold barriers', settings: HARNESS_SETTINGS }),
+      ...buyerIds.map((id) => buyerConnector.connect(buyerSessionOptions(lab, schema, id, { forced: true }))),
+    ]);
+    const [control, barrier, ...buyers] = sessions as [SqlSession, SqlSession, ...SqlSession[]];
+    try {
+      await control.query(`CREATE SCHEMA ${schema}`);
       // An earlier strategy may have replaced oversold.pause: put it back before this one runs.
       await control.query(
         `BEGIN; SELECT pg_advisory_xact_lock(${HARNESS_INSTALL_LOCK}); ${oversoldSchemaSql} COMMIT;`,
@@ -68,10 +77,12 @@ export class Workspace implements AsyncDisposable {
       if (lab.confined) await control.query(confinedGrants(schema, lab.confined.role));
       const workspace = new Workspace(lab, schema, new ControlSession(control, barrier));
       workspace.#harnessPrint = await harnessFingerprint(control);
+      buyers.forEach((session, index) => {
+        workspace.#buyers.set(buyerIds[index]!, { session, slot: session.pid });
+      });
       return workspace;
     } catch (error) {
-      await control?.close();
-      await barrier?.close();
+      await Promise.all(sessions.map((session) => session.close()));
       await dropSchema(lab, schema);
       throw error;
     }
@@ -106,12 +117,7 @@ export class Workspace implements AsyncDisposable {
    * `oversold.pause` barriers, whose slot is the session's pid).
    */
   buyerSessionOptions(id: number, { forced }: { forced: boolean }): SessionOptions {
-    const settings: Record<string, string> = forced ? { 'oversold.forced': 'on' } : {};
-    // Without superuser rights the server's deadlock_timeout (1 s by default)
-    // stays: the engine still breaks a cycle first unless the machine stalls.
-    // A confined role got it from ALTER ROLE … SET instead.
-    if (this.#lab.info.superuser && !this.#lab.confined) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
-    return { searchPath: `${this.schema}, public`, applicationName: `oversold buyer ${id}`, settings };
+    return buyerSessionOptions(this.#lab, this.schema, id, { forced });
   }
 
   /**
@@ -124,6 +130,7 @@ export class Workspace implements AsyncDisposable {
     this.#strategySession ??= this.#lab.confined.connector.connect({
       searchPath: `${this.schema}, public`,
       applicationName: 'oversold strategy setup',
+      settings: HARNESS_SETTINGS,
     });
     return this.#strategySession;
   }
@@ -185,15 +192,21 @@ export class Workspace implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     for (const dispose of this.#disposers.splice(0)) await dispose().catch(() => {});
-    const buyers = [...this.#buyers.values()];
+    const sessions = [...this.#buyers.values()].map((buyer) => buyer.session);
     this.#buyers.clear();
     const strategySession = await this.#strategySession?.catch(() => undefined);
-    if (strategySession) buyers.push({ session: strategySession, slot: strategySession.pid });
-    await this.control.terminate(buyers.map((buyer) => buyer.session.pid)).catch(() => {});
-    await Promise.all(buyers.map((buyer) => buyer.session.close()));
-    await this.control.session.close();
-    await this.control.barrier.close();
-    await dropSchema(this.#lab, this.schema);
+    if (strategySession) sessions.push(strategySession);
+    // Ended first, so that no transaction of theirs holds the schema's tables.
+    await this.control.terminate(sessions.map((session) => session.pid)).catch(() => {});
+    const dropped = await this.control.session.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`).then(
+      () => true,
+      () => false,
+    );
+    await Promise.all(
+      [...sessions, this.control.session, this.control.barrier].map((session) => session.close()),
+    );
+    // The control session was lost: drop the schema from a new one.
+    if (!dropped) await dropSchema(this.#lab, this.schema);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -224,6 +237,41 @@ function confinedGrants(schema: string, role: string): string {
     END
     $grant$;
     GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role};`;
+}
+
+/**
+ * Settings of every harness and buyer session. Durability is not under test,
+ * and a commit that waits for its WAL flush only slows the run down (the
+ * embedded server runs with fsync off): this changes no lock, snapshot or
+ * visibility a buyer sees. A strategy may still SET it for itself.
+ */
+const HARNESS_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off' };
+
+function buyerSessionOptions(
+  lab: LabHandle,
+  schema: string,
+  id: number,
+  { forced }: { forced: boolean },
+): SessionOptions {
+  const settings: Record<string, string> = {
+    ...HARNESS_SETTINGS,
+    ...(forced ? { 'oversold.forced': 'on' } : {}),
+  };
+  // Without superuser rights the server's deadlock_timeout (1 s by default)
+  // stays: the engine still breaks a cycle first unless the machine stalls.
+  // A confined role got it from ALTER ROLE … SET instead.
+  if (lab.info.superuser && !lab.confined) settings.deadlock_timeout = DEADLOCK_TIMEOUT;
+  return { searchPath: `${schema}, public`, applicationName: `oversold buyer ${id}`, settings };
+}
+
+/** Opens sessions at once; when one fails, closes the others and throws its error. */
+async function connectAll(connecting: readonly Promise<SqlSession>[]): Promise<SqlSession[]> {
+  const settled = await Promise.allSettled(connecting);
+  const opened = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (!failed) return opened;
+  await Promise.all(opened.map((session) => session.close()));
+  throw failed.reason;
 }
 
 /** Same key as the lab's install lock: processes sharing one database install one at a time. */

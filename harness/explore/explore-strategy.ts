@@ -93,15 +93,29 @@ export async function exploreStrategy(
   const outcomes = new Set<string>();
   let interleavings = 0;
   try {
-    for (let job = 0; job < settings.jobs; job++) {
-      const workspace = await Workspace.open(lab, strategy.name, scenario);
+    // The jobs' workspaces open at once, each with its buyers' sessions: connecting is most of their cost.
+    const buyers = kase.buyers.map((buyer) => buyer.id);
+    const opening = Array.from({ length: settings.jobs }, async () => {
+      const workspace = await Workspace.open(lab, strategy.name, scenario, { buyers });
       workspaces.push(workspace);
-      if (settings.isolation) {
+      await installStrategySql(workspace, strategy, scenario);
+      return workspace;
+    });
+    const opened = await Promise.allSettled(opening);
+    const failed = opened.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    // In job order, whichever opened first: job k explores the same subtrees whatever the timing.
+    workspaces.splice(
+      0,
+      workspaces.length,
+      ...opened.map((result) => (result as PromiseFulfilledResult<Workspace>).value),
+    );
+    if (settings.isolation) {
+      for (let job = 0; job < settings.jobs; job++) {
         isolated.push(
           new IsolatedBuyers(strategy.file, { ...settings.isolation, timeoutMs: settings.timeoutMs }),
         );
       }
-      await installStrategySql(workspace, strategy, scenario);
     }
     const result = await search({
       reduction: settings.reduction,
@@ -203,8 +217,10 @@ export async function exploreStrategy(
       exploration: null,
     };
   } finally {
-    for (const children of isolated) await children.close();
-    for (const workspace of workspaces) await workspace.close();
+    await Promise.all([
+      ...isolated.map((children) => children.close()),
+      ...workspaces.map((workspace) => workspace.close()),
+    ]);
   }
 }
 
