@@ -181,25 +181,52 @@ export function dbOver(submit: SubmitStep): BuyerDb {
 
 const harnessFile = /[/\\](harness|node_modules)[/\\]|node:internal/;
 
-/** The first stack frame outside oversold: where the strategy called db.query. */
+/** Call sites already worked out, by generated position: a purchase asks from the same lines every run. */
+const sites = new Map<string, string>();
+const MAX_SITES = 10_000;
+
+/**
+ * The first stack frame outside oversold: where the strategy called db.query.
+ * Asks V8 for the structured frames instead of formatting a stack string
+ * (through source maps, for every frame) on every statement: that was most of
+ * the engine's own CPU per interleaving.
+ */
 function callSite(): string | undefined {
-  const stack = new Error().stack?.split('\n').slice(2) ?? [];
-  for (const frame of stack) {
-    if (harnessFile.test(frame)) continue;
-    const match = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?$/.exec(frame.trim());
-    if (match)
-      return `${relativePath(match[1]!)}:${originalLine(match[1]!, Number(match[2]), Number(match[3]))}`;
+  for (const frame of structuredStack()) {
+    const file = frame.getFileName();
+    const line = frame.getLineNumber();
+    if (!file || line === null || harnessFile.test(file)) continue;
+    const column = frame.getColumnNumber() ?? 1;
+    const key = `${file}:${line}:${column}`;
+    let site = sites.get(key);
+    if (site === undefined) {
+      site = `${relativePath(file)}:${originalLine(file, line, column)}`;
+      if (sites.size >= MAX_SITES) sites.clear();
+      sites.set(key, site);
+    }
+    return site;
   }
   return undefined;
 }
 
+function structuredStack(): NodeJS.CallSite[] {
+  const format = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, frames) => frames;
+  try {
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, structuredStack);
+    return Array.isArray(holder.stack) ? (holder.stack as NodeJS.CallSite[]) : [];
+  } finally {
+    Error.prepareStackTrace = format;
+  }
+}
+
 /**
- * Node maps stack lines through source maps itself unless a host (vitest)
- * replaced Error.prepareStackTrace: then map the frame here, so that a
- * strategy's call site names its own line, not the transpiled one.
+ * Frames come at their generated positions: map one through the module's
+ * source map, when Node keeps one (a strategy compiled by tsx or vitest), to
+ * the line of the strategy's own source.
  */
 function originalLine(file: string, line: number, column: number): number {
-  if (typeof Error.prepareStackTrace !== 'function') return line;
   const map = findSourceMap(file);
   const entry = map?.findEntry(line - 1, column - 1);
   return entry && 'originalLine' in entry ? entry.originalLine + 1 : line;
