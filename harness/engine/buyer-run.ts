@@ -25,6 +25,8 @@ export class BuyerRun {
   /** The backend running that statement: the buyer's session, or a wire buyer's own connection. */
   statementPid = 0;
   blockedBy: number[] = [];
+  /** What the statement was last recorded waiting for (ControlSession.lockTarget), while blocked. */
+  lockTarget: string | undefined = undefined;
   /** The statement was blocked since it was sent: its completion is a resumption. */
   wasBlocked = false;
   /** Order in which this buyer's current block was recorded (smaller: waiting longer). */

@@ -10,6 +10,14 @@ import type { SqlSession } from './sql-session.ts';
  */
 export const BARRIER_KEY_BASE = 0x4f560000;
 
+/** What {@link ControlSession.blockers} found. */
+export interface Waits {
+  /** For each pid asked about, the pids it waits for. */
+  readonly blockers: Map<number, number[]>;
+  /** For the pids asked to describe that wait on another session, what they wait for. */
+  readonly targets: Map<number, string | undefined>;
+}
+
 /**
  * The harness's own sessions: `session` asks PostgreSQL who blocks whom (and
  * seeds and measures); `barrier` holds the advisory locks that park buyers at
@@ -35,17 +43,40 @@ export class ControlSession {
   /**
    * For each pid, the pids it waits for: heavyweight locks (pg_blocking_pids)
    * and a SERIALIZABLE DEFERRABLE transaction's wait for a safe snapshot.
-   * Together these are what PostgreSQL's isolation tester asks.
+   * Together these are what PostgreSQL's isolation tester asks. For the
+   * `describe` pids found waiting on someone other than the barrier session,
+   * also what they wait for ({@link lockTarget}), in the same round trip: a
+   * statement's first block is recorded with its lock.
    */
-  async blockers(pids: readonly number[]): Promise<Map<number, number[]>> {
-    const result = await this.session.query(
-      'SELECT pid, pg_blocking_pids(pid) || pg_safe_snapshot_blocking_pids(pid) AS blockers FROM unnest($1::int[]) AS pid',
-      [pids],
-      { prepare: 'oversold_blockers' },
-    );
-    const map = new Map<number, number[]>();
-    for (const row of result.rows) map.set(row.pid as number, row.blockers as number[]);
-    return map;
+  async blockers(pids: readonly number[], describe: readonly number[] = []): Promise<Waits> {
+    // Without pids to describe, the query names no function of the oversold
+    // schema, which a spec's database does not have.
+    const result =
+      describe.length === 0
+        ? await this.session.query(
+            'SELECT pid, pg_blocking_pids(pid) || pg_safe_snapshot_blocking_pids(pid) AS blockers FROM unnest($1::int[]) AS pid',
+            [pids],
+            { prepare: 'oversold_blockers' },
+          )
+        : await this.session.query(
+            `SELECT pid, blockers,
+                    CASE WHEN pid = ANY($2::int[]) AND cardinality(blockers) > 0 AND NOT $3::int = ANY(blockers)
+                         THEN oversold.lock_target(pid) END AS target
+               FROM unnest($1::int[]) AS pid,
+                    LATERAL (SELECT pg_blocking_pids(pid) || pg_safe_snapshot_blocking_pids(pid) AS blockers) AS waits`,
+            [pids, describe, this.barrierPid],
+            { prepare: 'oversold_blockers_described' },
+          );
+    const waits: Waits = { blockers: new Map(), targets: new Map() };
+    for (const row of result.rows) {
+      const pid = row.pid as number;
+      const blockers = row.blockers as number[];
+      waits.blockers.set(pid, blockers);
+      if (describe.includes(pid) && blockers.length > 0 && !blockers.includes(this.barrierPid)) {
+        waits.targets.set(pid, (row.target as string | null) ?? undefined);
+      }
+    }
+    return waits;
   }
 
   /**
@@ -81,59 +112,16 @@ export class ControlSession {
 
   /**
    * What a blocked session waits for, in words: `events row (event_id=101)`,
-   * `table items`, `advisory lock 7`. A row waiter holds the row's tuple lock
-   * while it waits for the holder's transaction, so the tuple lock names the row.
+   * `table items`, `advisory lock 7` (oversold.lock_target). `known` is the
+   * answer {@link blockers} already brought, if it did.
    */
-  async lockTarget(pid: number): Promise<string | undefined> {
-    const locks = await this.session.query(
-      `SELECT locktype, relation::regclass::text AS relation, page, tuple, classid::bigint AS classid,
-              objid::bigint AS objid, objsubid, granted
-         FROM pg_locks WHERE pid = $1 AND (NOT granted OR locktype = 'tuple')
-        ORDER BY granted, locktype`,
-      [pid],
-    );
-    const rows = locks.rows as {
-      locktype: string;
-      relation: string | null;
-      page: number | null;
-      tuple: number | null;
-      classid: string | null;
-      objid: string | null;
-      objsubid: number | null;
-      granted: boolean;
-    }[];
-    const tuple = rows.find((lock) => lock.locktype === 'tuple' && lock.relation);
-    if (tuple?.relation)
-      return (await this.#describeRow(tuple.relation, tuple.page, tuple.tuple)) ?? `${tuple.relation} row`;
-    const waiting = rows.find((lock) => !lock.granted);
-    if (!waiting) return undefined;
-    if (waiting.locktype === 'relation' && waiting.relation) return `table ${waiting.relation}`;
-    if (waiting.locktype === 'advisory') {
-      return waiting.objsubid === 2
-        ? `advisory lock (${waiting.classid}, ${waiting.objid})`
-        : `advisory lock ${(BigInt(waiting.classid ?? 0) << 32n) | BigInt(waiting.objid ?? 0)}`;
-    }
-    if (waiting.locktype === 'transactionid') return 'another transaction (a row or unique key it wrote)';
-    return waiting.locktype;
-  }
-
-  async #describeRow(
-    relation: string,
-    page: number | null,
-    tuple: number | null,
+  async lockTarget(
+    pid: number,
+    known?: { readonly target: string | undefined },
   ): Promise<string | undefined> {
-    try {
-      const found = await this.session.query(
-        `SELECT row_to_json(r)::text AS row FROM ${relation} AS r WHERE ctid = format('(%s,%s)', $1::int, $2::int)::tid`,
-        [page, tuple],
-      );
-      const row = found.rows[0]?.row;
-      if (typeof row !== 'string') return undefined;
-      const [key, value] = Object.entries(JSON.parse(row) as Record<string, unknown>)[0] ?? [];
-      return key === undefined ? `${relation} row` : `${relation} row (${key}=${JSON.stringify(value)})`;
-    } catch {
-      return undefined;
-    }
+    if (known) return known.target;
+    const result = await this.session.query('SELECT oversold.lock_target($1) AS target', [pid]);
+    return (result.rows[0]?.target as string | null) ?? undefined;
   }
 
   /** The label a buyer parked with: `oversold.pause` puts it in application_name before waiting. */

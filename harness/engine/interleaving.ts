@@ -106,6 +106,8 @@ class Interleaving {
   #aborted = false;
   /** Something outside the strategy broke the run (a lost connection): thrown at the next settle. */
   #fatal: Error | null = null;
+  /** Buyers released, or whose statement ended, since PostgreSQL was last asked who waits for whom. */
+  #moved = new Set<number>();
   /** Counts recorded blocks, so a deadlock's victim can be the buyer that has waited longest. */
   #blockSerial = 0;
   /** Buyers whose block changed since the last stable state, numbered when it is reached. */
@@ -258,6 +260,7 @@ class Interleaving {
   ): void {
     if (this.#aborted) return;
     const sql = run.sql ?? '';
+    if (mayHaveFreedLocks(run, sql, error)) this.#moved.add(run.id);
     const resumed = run.wasBlocked ? { resumed: true as const } : {};
     const cycle = run.deadlockVictimOf;
     run.deadlockVictimOf = null;
@@ -287,6 +290,7 @@ class Interleaving {
     run.state = 'thinking';
     run.sql = null;
     run.blockedBy = [];
+    run.lockTarget = undefined;
     run.wasBlocked = false;
     if (result) reply.resolve(result);
     else reply.reject(error);
@@ -319,6 +323,7 @@ class Interleaving {
         (run) => run.state === 'running' || run.state === 'blocked' || run.state === 'parked',
       );
       if (inFlight.length === 0) break;
+      if (stepped !== null && this.#stillStable(inFlight)) break;
       if (headStart > 0 && stepped !== null && stepped.state === 'running') {
         // Most statements finish within a round trip: give the one just
         // released that long before asking PostgreSQL whether it is blocked.
@@ -328,15 +333,23 @@ class Interleaving {
         headStart = 0;
         if (await this.#wokenWithin(wait)) continue;
       }
-      const asked = control.blockers(inFlight.map((run) => run.statementPid));
+      const movedBefore = this.#moved;
+      this.#moved = new Set();
+      const asked = control.blockers(
+        inFlight.map((run) => run.statementPid),
+        // A statement not yet seen blocked: if it now is, its lock is described in the same round trip.
+        inFlight.filter((run) => run.state === 'running').map((run) => run.statementPid),
+      );
       // Most statements finish before the answer arrives: then the answer is
       // moot, and waiting for it would only add a round trip to every step.
       const answer = await Promise.race([asked, this.#wake.promise.then(() => null)]);
       if (answer === null) {
         asked.catch(() => {});
+        // Unanswered: what moved before the question still has to be asked about.
+        for (const id of movedBefore) this.#moved.add(id);
         continue;
       }
-      const observed = answer;
+      const observed = answer.blockers;
       let moving = false;
       // First what PostgreSQL says of each statement, then which blocks are
       // stable: a block is stable only when no buyer it waits for is running,
@@ -375,7 +388,10 @@ class Interleaving {
           run.blockedBy = by;
           run.wasBlocked = true;
           this.#newBlocks.add(run);
-          const lock = await control.lockTarget(run.statementPid);
+          const described = answer.targets.has(run.statementPid)
+            ? { target: answer.targets.get(run.statementPid) }
+            : undefined;
+          const lock = await control.lockTarget(run.statementPid, described);
           // The lock may have been granted (a deadlock's victim aborted) while
           // the question was on the wire: then this block is history, not state.
           if (run.state !== 'running' && run.state !== 'blocked') {
@@ -389,6 +405,7 @@ class Interleaving {
             blockedBy: by,
             ...(lock ? { lock } : {}),
           });
+          run.lockTarget = lock;
         }
         run.state = 'blocked';
       }
@@ -410,6 +427,26 @@ class Interleaving {
       await this.#sleepUntilWoken(timeoutMs - (this.#now() - started), woken);
     }
     this.#flush(stepped);
+  }
+
+  /**
+   * Whether every statement still in flight is known to wait where it was
+   * last seen waiting, without asking PostgreSQL again. A row, table or
+   * transaction lock is held until its transaction ends (or a savepoint rolls
+   * back), so a waiter for one can only move when a buyer it waits for (or a
+   * waiter ahead of it) ends a statement that may have freed locks (see
+   * {@link mayHaveFreedLocks}); a statement that ends some other way (a
+   * timeout, a cancel) says so by completing, which wakes the scheduler.
+   * Advisory locks, which any function may release, are always asked about.
+   */
+  #stillStable(inFlight: readonly BuyerRun[]): boolean {
+    if (!inFlight.every((run) => run.state === 'parked' || run.state === 'blocked')) return false;
+    // A deadlock's victim was cancelled: its error, and the locks it frees, are on the way.
+    if (inFlight.some((run) => run.deadlockVictimOf !== null)) return false;
+    const blocked = inFlight.filter((run) => run.state === 'blocked');
+    if (!blocked.every((run) => heldUntilTransactionEnd(run.lockTarget))) return false;
+    const affected = unstableBuyers(this.#waitGraph(), this.#moved);
+    return blocked.every((run) => !affected.has(run.id));
   }
 
   /**
@@ -545,6 +582,28 @@ class Interleaving {
 }
 
 const QUERY_CANCELED = '57014';
+
+/**
+ * Whether a statement that just ended may have freed locks others wait for:
+ * it failed (an aborted transaction releases its locks at once), its
+ * transaction ended (autocommit, COMMIT, ROLLBACK, a procedure's own commit),
+ * it ran on a connection whose state is unknown (a wire buyer's), or its text
+ * rolls back to a savepoint, chains a transaction or unlocks.
+ */
+function mayHaveFreedLocks(run: BuyerRun, sql: string, error: unknown): boolean {
+  if (error) return true;
+  if (run.statementPid !== run.plan.session.pid) return true;
+  if (run.plan.session.inTransaction() !== true) return true;
+  return /\b(rollback|commit)\b|unlock/i.test(sql);
+}
+
+/** A lock only its holder's transaction end (or savepoint rollback) frees, by its description. */
+function heldUntilTransactionEnd(target: string | undefined): boolean {
+  if (target === undefined || target.startsWith('advisory lock')) return false;
+  return (
+    / row( \(|$)/.test(target) || target.startsWith('table ') || target.startsWith('another transaction')
+  );
+}
 
 function describeState(run: BuyerRun): string {
   switch (run.state) {

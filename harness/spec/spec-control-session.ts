@@ -1,4 +1,4 @@
-import { ControlSession } from '../engine/control-session.ts';
+import { ControlSession, type Waits } from '../engine/control-session.ts';
 import type { SqlSession } from '../engine/sql-session.ts';
 
 /**
@@ -16,6 +16,11 @@ export class SpecControlSession extends ControlSession {
   constructor(session: SqlSession, barrier: SqlSession, onBlocked: (pid: number) => void) {
     super(session, barrier);
     this.#onBlocked = onBlocked;
+  }
+
+  /** Waits without their locks described: the engine then calls {@link lockTarget} as it records each wait. */
+  override blockers(pids: readonly number[]): Promise<Waits> {
+    return super.blockers(pids, []);
   }
 
   /** The engine asks what a session waits for exactly when it records the wait. */
