@@ -146,7 +146,6 @@ export async function exploreSpec(spec: TestSpec, options: SpecExploreOptions): 
   } catch (error) {
     if (error instanceof SpecStopped) {
       write(`\n${error.message}\n`);
-      await sessions.cleanUp();
       const unsupported =
         runs <= 1
           ? 'its setup failed, so nothing was explored'

@@ -73,9 +73,27 @@ export class SpecSessions implements AsyncDisposable {
       printed += text;
       write(text);
     };
-    await this.setUp(out);
-    await schedule.beforeSteps?.();
-    const { events, permutation, stuck } = await this.#steps(schedule, timeoutMs);
+    let record: StepsRecord;
+    try {
+      await this.setUp(out);
+      await schedule.beforeSteps?.();
+      record = await this.#steps(schedule, timeoutMs);
+      this.#report(record, out);
+    } catch (error) {
+      // A run that stops (a setup failed, the engine could not go on) still
+      // runs the teardowns, silently: what the setups created outside the
+      // scratch database (a role) must not outlive it and fail the next run.
+      await this.cleanUp().catch(() => {});
+      throw error;
+    }
+    const { events, permutation, stuck } = record;
+    const before = printed.length;
+    await this.tearDown(out);
+    return { permutation, events, printed, teardown: printed.slice(before), stuck };
+  }
+
+  /** What isolationtester prints for the steps, or why it cannot be printed. */
+  #report({ events, permutation, stuck }: StepsRecord, out: (text: string) => void): void {
     try {
       out(reportPermutation(this.#spec, permutation, events));
     } catch (error) {
@@ -87,9 +105,6 @@ export class SpecSessions implements AsyncDisposable {
         `(${names} never completes: it waits for a lock that no remaining step releases; isolationtester would wait until its step timeout)\n`,
       );
     }
-    const before = printed.length;
-    await this.tearDown(out);
-    return { permutation, events, printed, teardown: printed.slice(before), stuck };
   }
 
   /** Global setups on the control connection, then each session's setup. */
@@ -165,10 +180,10 @@ export class SpecSessions implements AsyncDisposable {
   }
 
   /**
-   * After a setup failed: ends what the sessions left open and runs the
+   * After a run stopped: ends what the sessions left open and runs the
    * teardowns, printing nothing, so that what the setups created outside the
    * scratch database (a role) does not outlive the run. isolationtester exits
-   * without this; explore (which cannot go on either) cleans up.
+   * after a failed setup without this.
    */
   async cleanUp(): Promise<void> {
     await this.#abandon();
