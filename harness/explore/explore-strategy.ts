@@ -57,6 +57,8 @@ export interface Exploration {
   readonly symmetry: boolean;
   /** Distinct outcomes reached: verdicts, units sold and each buyer's outcome. */
   readonly outcomes: readonly string[];
+  /** Milliseconds spent running interleavings, from the first to the last (workspace setup and teardown excluded). */
+  readonly searchMs: number;
 }
 
 export interface ExploreStrategyReport extends StrategyReport {
@@ -117,9 +119,11 @@ export async function exploreStrategy(
         );
       }
     }
+    const sessions = await sessionFactsFor(workspaces[0], kase, settings);
+    const searchStarted = now();
     const result = await search({
       reduction: settings.reduction,
-      sessions: await sessionFactsFor(workspaces[0], kase, settings),
+      sessions,
       reportsFinishedBuyers: true,
       interchangeable: settings.symmetry ? interchangeableBuyers(scenario, kase) : new Map(),
       preemptionBound: settings.preemptionBound,
@@ -169,6 +173,7 @@ export async function exploreStrategy(
         outcomes.add(outcomeSignature(run, settings.properties, verdicts));
       }),
     });
+    const searchMs = now() - searchStarted;
     for (const workspace of workspaces) {
       const tampered = await workspace.verifyHarness();
       if (tampered) throw new StrategyMistakeError(tampered);
@@ -195,6 +200,7 @@ export async function exploreStrategy(
       reduction: settings.reduction,
       symmetry: settings.symmetry,
       outcomes: [...outcomes].sort(),
+      searchMs,
     };
     return {
       ...identity,
