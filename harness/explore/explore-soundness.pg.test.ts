@@ -134,7 +134,9 @@ describe('explore on real PostgreSQL: reduced outcomes equal brute-force outcome
   it('3 buyers of the FOR UPDATE purchase: isolated buyers (child processes) and --jobs 2 give the report of --jobs 1, in fewer than the 132 interleavings of branching on every position of a blocked read', async () => {
     const kase = ticketCase(2, [1, 1, 1]);
     const strip = (report: object) =>
-      JSON.parse(JSON.stringify(report, (key, value) => (key === 'durationMs' || key === 'searchMs' ? 0 : value)));
+      JSON.parse(
+        JSON.stringify(report, (key, value) => (key === 'durationMs' || key === 'searchMs' ? 0 : value)),
+      );
     const one = await exploreFile('strategies/select-for-update.ts', kase);
     const two = await exploreFile('strategies/select-for-update.ts', kase, { jobs: 2 });
     const isolated = await exploreFile('strategies/select-for-update.ts', kase, { isolation: {} });
@@ -146,7 +148,9 @@ describe('explore on real PostgreSQL: reduced outcomes equal brute-force outcome
   it('--jobs 2 gives the same report as --jobs 1, apart from durations', async () => {
     const kase = ticketCase(1, [1, 1]);
     const strip = (report: object) =>
-      JSON.parse(JSON.stringify(report, (key, value) => (key === 'durationMs' || key === 'searchMs' ? 0 : value)));
+      JSON.parse(
+        JSON.stringify(report, (key, value) => (key === 'durationMs' || key === 'searchMs' ? 0 : value)),
+      );
     for (const file of [
       'strategies/naive-read-modify-write.ts',
       'strategies/read-committed-transaction.ts',
