@@ -192,6 +192,7 @@ const MAX_SITES = 10_000;
  * the engine's own CPU per interleaving.
  */
 function callSite(): string | undefined {
+  if (statedStack !== null) return siteInStackText(statedStack);
   for (const frame of structuredStack()) {
     const file = frame.getFileName();
     const line = frame.getLineNumber();
@@ -200,11 +201,44 @@ function callSite(): string | undefined {
     const key = `${file}:${line}:${column}`;
     let site = sites.get(key);
     if (site === undefined) {
-      site = `${relativePath(file)}:${originalLine(file, line, column)}`;
+      site = originalSite(file, line, column);
       if (sites.size >= MAX_SITES) sites.clear();
       sites.set(key, site);
     }
     return site;
+  }
+  return undefined;
+}
+
+/** The caller's stack a wrapper stated for the db.query it is making (see {@link withCallerStack}). */
+let statedStack: string | null = null;
+
+/**
+ * Runs `send`, whose db.query records its call site from `stack` (an Error's
+ * stack text, captured where the strategy wrote the statement) instead of the
+ * stack at the call: a postgres.js-style query runs when awaited, in a
+ * microtask where the strategy's frame is gone.
+ */
+export function withCallerStack<T>(stack: string, send: () => T): T {
+  const previous = statedStack;
+  statedStack = stack;
+  try {
+    return send();
+  } finally {
+    statedStack = previous;
+  }
+}
+
+/** The first frame outside oversold in a stack's text (Node has mapped it through source maps, unless a host replaced Error.prepareStackTrace). */
+function siteInStackText(stack: string): string | undefined {
+  for (const frame of stack.split('\n').slice(1)) {
+    if (harnessFile.test(frame)) continue;
+    const match = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?$/.exec(frame.trim());
+    if (!match) continue;
+    const [file, line, column] = [match[1]!, Number(match[2]), Number(match[3])];
+    return typeof Error.prepareStackTrace === 'function'
+      ? originalSite(file, line, column)
+      : `${relativePath(file)}:${line}`;
   }
   return undefined;
 }
@@ -223,13 +257,15 @@ function structuredStack(): NodeJS.CallSite[] {
 
 /**
  * Frames come at their generated positions: map one through the module's
- * source map, when Node keeps one (a strategy compiled by tsx or vitest), to
- * the line of the strategy's own source.
+ * source map, when Node keeps one (a strategy compiled by tsx or vitest, a
+ * bundled submission), to the file and line of the strategy's own source.
  */
-function originalLine(file: string, line: number, column: number): number {
-  const map = findSourceMap(file);
-  const entry = map?.findEntry(line - 1, column - 1);
-  return entry && 'originalLine' in entry ? entry.originalLine + 1 : line;
+function originalSite(file: string, line: number, column: number): string {
+  const entry = findSourceMap(file)?.findEntry(line - 1, column - 1);
+  if (entry && 'originalLine' in entry) {
+    return `${relativePath(entry.originalSource || file)}:${entry.originalLine + 1}`;
+  }
+  return `${relativePath(file)}:${line}`;
 }
 
 function relativePath(file: string): string {

@@ -1,3 +1,4 @@
+import { withCallerStack } from '../engine/buyer-gate.ts';
 import { type Fragment, type Parameter, rememberTemplate, renderTemplate } from './postgres-js-template.ts';
 
 /** What the facade needs from a session: `db` in purchase(), or setup()'s unscheduled session. */
@@ -258,18 +259,9 @@ function postgresError(error: unknown, text: string, params: readonly unknown[],
 
 /**
  * Sends a statement with `site` as the caller the gate records. A postgres.js
- * query runs when awaited, in a microtask where the strategy's frame is gone;
- * the gate reads its call site from `new Error().stack` synchronously inside
- * `db.query`, so for that one synchronous call the stack it sees is the one
- * captured where the strategy wrote the query.
+ * query runs when awaited, in a microtask where the strategy's frame is gone:
+ * the call site is the one captured where the strategy wrote the query.
  */
 function sendFrom<T>(site: Error, send: () => T): T {
-  const previous = Error.prepareStackTrace;
-  const captured = site.stack ?? '';
-  Error.prepareStackTrace = () => captured;
-  try {
-    return send();
-  } finally {
-    Error.prepareStackTrace = previous;
-  }
+  return withCallerStack(site.stack ?? '', send);
 }
