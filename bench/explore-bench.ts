@@ -11,7 +11,7 @@
  * Medians of 3 trials, with the machine's load. Figures, not assertions.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -201,6 +201,7 @@ ${permutations.map((order) => `permutation ${order.map((who, at) => `s${who}${st
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 

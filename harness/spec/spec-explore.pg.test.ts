@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -282,7 +282,9 @@ describe('oversold spec --explore on the command line', () => {
       file,
       `${readFileSync(join(fixtures, 'lost-update.spec'), 'utf8')}\npermutation s1r s1w s2r s2w\n`,
     );
-    const { code, out, err } = await run(['--explore', file]);
+    const { code, out, err } = await run(['--explore', file]).finally(() =>
+      rmSync(folder, { recursive: true, force: true }),
+    );
     expect(code).toBe(0);
     expect(err).toBe(
       `oversold: ${file}: --explore does not use the spec's 1 permutation line: it explores every order of the sessions' steps`,
