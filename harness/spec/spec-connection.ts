@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { type QueryResult, type SqlSession, StatementError } from '../engine/sql-session.ts';
 import type { ResultSet } from './result-table.ts';
@@ -150,14 +151,24 @@ class SimpleQuery {
 
   handleCopyData(): void {}
 
-  handleError(error: unknown): void {
+  handleError(error: unknown, connection?: EventEmitter): void {
     if (this.#settled) return;
     this.#settled = true;
     if (error instanceof pg.DatabaseError) {
       const severity = error.severity ?? 'ERROR';
-      this.#reject(
-        new StepError(error.message, error.code ?? 'XX000', severity, libpqMessage(error), this.#sets),
+      const failed = new StepError(
+        error.message,
+        error.code ?? 'XX000',
+        severity,
+        libpqMessage(error),
+        this.#sets,
       );
+      // PostgreSQL sends the ErrorResponse before it aborts the transaction and
+      // releases its locks; only ReadyForQuery comes after. Failing the step at
+      // once let the scheduler still see another session blocked by this one
+      // (deadlock-simple's s1ae, once in a CI run) and call that state stable.
+      if (connection) afterReadyForQuery(connection, () => this.#reject(failed));
+      else this.#reject(failed);
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -188,4 +199,15 @@ export function libpqMessage(notice: {
   if (notice.detail) text += `DETAIL:  ${notice.detail}\n`;
   if (notice.hint) text += `HINT:  ${notice.hint}\n`;
   return text;
+}
+
+/** Calls `then` once the connection's next ReadyForQuery arrives, or the connection ends without one. */
+function afterReadyForQuery(connection: EventEmitter, then: () => void): void {
+  const done = (): void => {
+    connection.off('readyForQuery', done);
+    connection.off('end', done);
+    then();
+  };
+  connection.on('readyForQuery', done);
+  connection.on('end', done);
 }
