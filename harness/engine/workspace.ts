@@ -176,6 +176,31 @@ export class Workspace implements AsyncDisposable {
     );
   }
 
+  /**
+   * Before the first run, does once what a fresh backend otherwise does in
+   * the middle of it, slowly: each buyer session builds its cache entries for
+   * the workspace's tables and their indexes (planning `SELECT FROM t WHERE
+   * false`, which reads no row and runs no code), the control session
+   * prepares its questions about blocks, and the barrier session takes every
+   * buyer's first barrier. On 2 cores a fresh backend's first purchase took
+   * 6.6 ms against 2.7 ms after this (1.5 ms once warm). Changes nothing a run
+   * sees: no row, lock or setting outlives these statements.
+   */
+  async warmUp(): Promise<void> {
+    const buyers = [...this.#buyers.values()];
+    const pids = buyers.map((buyer) => buyer.session.pid);
+    await Promise.all([
+      ...buyers.map((buyer) => buyer.session.query(WARM_UP_TABLES)),
+      this.control.holdFirstBarriers(buyers.map((buyer) => buyer.slot)),
+      (async () => {
+        if (pids.length === 0) return;
+        await this.control.blockers(pids);
+        await this.control.blockers(pids, pids);
+        await this.control.lockTarget(pids[0]!);
+      })(),
+    ]);
+  }
+
   /** After an abandoned run: end these buyers' backends; new sessions open on next use. */
   async discardBuyers(ids: readonly number[]): Promise<void> {
     const doomed = ids.map((id) => this.#buyers.get(id)).filter((buyer) => buyer !== undefined);
@@ -273,6 +298,17 @@ async function connectAll(connecting: readonly Promise<SqlSession>[]): Promise<S
   await Promise.all(opened.map((session) => session.close()));
   throw failed.reason;
 }
+
+/**
+ * Plans a query on each table of the session's schema (the workspace's, first
+ * on its search path) that it may read, in one round trip and without
+ * PL/pgSQL. Tables with row-level security are left cold: planning one could
+ * run a policy's function.
+ */
+const WARM_UP_TABLES = `SELECT count(query_to_xml(format('SELECT FROM %s WHERE false', c.oid::regclass), false, false, ''))
+   FROM pg_class c
+  WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+    AND NOT c.relrowsecurity AND has_table_privilege(c.oid, 'SELECT')`;
 
 /** Same key as the lab's install lock: processes sharing one database install one at a time. */
 const HARNESS_INSTALL_LOCK = 0x4f560001;

@@ -7,7 +7,7 @@ import type { PropertyReport, StrategyReport } from '../check/report-model.ts';
 import { StrategyError, StrategyMistakeError } from '../engine/errors.ts';
 import { IsolatedBuyers, type IsolatedBuyersOptions } from '../engine/isolated-buyers.ts';
 import type { LabHandle } from '../engine/lab.ts';
-import { type CaseRun, runCase } from '../engine/run-case.ts';
+import { type CaseRun, runCase, warmUpCase } from '../engine/run-case.ts';
 import { Workspace } from '../engine/workspace.ts';
 import type { Scenario, ScenarioCase } from '../scenarios/scenario.ts';
 import { installStrategySql } from '../strategy/install-strategy-sql.ts';
@@ -119,7 +119,11 @@ export async function exploreStrategy(
         );
       }
     }
-    const sessions = await sessionFactsFor(workspaces[0], kase, settings);
+    // Each workspace's sessions warm up while the first one's buyer is asked about reads.
+    const [sessions] = await Promise.all([
+      sessionFactsFor(workspaces[0], kase, settings),
+      ...workspaces.map((workspace) => warmUpCase(workspace, scenario, kase)),
+    ]);
     const searchStarted = now();
     const result = await search({
       reduction: settings.reduction,
