@@ -4,6 +4,7 @@ import { isolatedStrategy } from '../check/check-strategy.ts';
 import { counterexampleOf } from '../check/counterexample.ts';
 import { failedReport } from '../check/failed-report.ts';
 import type { PropertyReport, StrategyReport } from '../check/report-model.ts';
+import { type BuyerDb, gateOf } from '../engine/buyer-gate.ts';
 import { StrategyError, StrategyMistakeError } from '../engine/errors.ts';
 import { IsolatedBuyers, type IsolatedBuyersOptions } from '../engine/isolated-buyers.ts';
 import type { LabHandle } from '../engine/lab.ts';
@@ -146,6 +147,7 @@ export async function exploreStrategy(
           kase,
           choose: follower.choose,
           timeoutMs: settings.timeoutMs,
+          sameCaseNext: true,
           ...(children
             ? {
                 purchaseFor: (id, request) => {
@@ -153,7 +155,7 @@ export async function exploreStrategy(
                   return (db) =>
                     finishing(
                       () => purchase(db),
-                      () => follower.buyerFinished(id),
+                      () => finishedInItsRun(db) && follower.buyerFinished(id),
                     );
                 },
               }
@@ -253,10 +255,19 @@ function reportingFinishes(strategy: LoadedStrategy, follower: PathFollower): Lo
       finishing(
         () => strategy.purchase(db, request, site),
         () => {
-          if (site) follower.buyerFinished(site.buyerId);
+          if (site && finishedInItsRun(db)) follower.buyerFinished(site.buyerId);
         },
       ),
   };
+}
+
+/**
+ * Whether a purchase ended in a run that is still going: the code of an
+ * attempt abandoned to run again (or closed) may still return, its
+ * statements refused, while the next attempt runs with the same follower.
+ */
+function finishedInItsRun(db: BuyerDb): boolean {
+  return gateOf(db)?.closed.aborted !== true;
 }
 
 /**

@@ -26,6 +26,10 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
   closing = false;
   /** One statement at a time per buyer, even across its connections (a pool's). */
   #turn: Promise<unknown> = Promise.resolve();
+  /** The run ended early and its code has not returned yet: its statements are refused. */
+  refusing = false;
+  /** Settles when the latest run's code has returned (see {@link during}). */
+  #unwound: Promise<void> = Promise.resolve();
 
   private constructor(buyerId: number, target: ServerTarget, server: Server) {
     this.buyerId = buyerId;
@@ -63,24 +67,51 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
 
   /**
    * Runs `body` as this buyer's purchase in the run whose gate is `gate`:
-   * statements are held for the schedule until it returns. When the run is
-   * abandoned, the buyer's connections are cancelled and closed. With
-   * `clientsGone` (its program has exited) it also waits until every
-   * connection's backend has seen the client go, so the next run starts clean.
+   * statements are held for the schedule until it returns.
+   *
+   * When the run ends early (abandoned to run again, or closed because
+   * another buyer failed), the statement at the server is cancelled and every
+   * later one is refused with an error after a ROLLBACK, so the run's locks
+   * are freed at once while the code unwinds. The connections stay open: a
+   * pooled node-postgres client whose socket closes while checked out throws
+   * an unhandled 'error' in the process, and a pool would hand a closed
+   * client to the next run. They run statements again once `body` has
+   * returned, and the next run waits for that.
+   *
+   * A program of its own (`clientsGone`) is stopped instead and its
+   * connections closed; the run waits until every connection's backend has
+   * seen its client go, so the next run starts clean.
    */
   async during<T>(gate: BuyerGate, body: () => Promise<T>, { clientsGone = false } = {}): Promise<T> {
+    await this.#unwound;
     this.#gate = gate;
     this.#turn = Promise.resolve();
     for (const connection of this.#connections) if (connection.pid !== 0) gate.pids.add(connection.pid);
-    const abandon = () => this.closeConnections();
-    gate.closed.addEventListener('abort', abandon, { once: true });
+    let unwound = () => {};
+    this.#unwound = new Promise<void>((resolve) => {
+      unwound = resolve;
+    });
+    const endEarly = () => (clientsGone ? void this.closeConnections() : this.#refuse());
+    gate.closed.addEventListener('abort', endEarly, { once: true });
     try {
       return await body();
     } finally {
-      gate.closed.removeEventListener('abort', abandon);
+      gate.closed.removeEventListener('abort', endEarly);
       if (clientsGone) await this.connectionsEnded();
-      this.#gate = null;
+      if (this.#gate === gate) this.#gate = null;
+      if (this.refusing) this.#readmit();
+      unwound();
     }
+  }
+
+  #refuse(): void {
+    this.refusing = true;
+    for (const connection of this.#connections) connection.refuse();
+  }
+
+  #readmit(): void {
+    this.refusing = false;
+    for (const connection of this.#connections) connection.readmit();
   }
 
   holds(text: string): boolean {

@@ -69,6 +69,26 @@ export function startupFrame(params: ReadonlyMap<string, string>): Buffer {
   return frame;
 }
 
+/** A typed message: its type byte, its length, then `body`. */
+function typedFrame(type: string, body: Buffer): Buffer {
+  const frame = Buffer.alloc(5 + body.length);
+  frame.write(type, 0, 'latin1');
+  frame.writeInt32BE(4 + body.length, 1);
+  body.copy(frame, 5);
+  return frame;
+}
+
+/** A simple Query message. */
+export function queryFrame(text: string): Buffer {
+  return typedFrame('Q', Buffer.from(`${text}\0`, 'utf8'));
+}
+
+/** An ErrorResponse at severity ERROR with this SQLSTATE and message. */
+export function errorResponseFrame(code: string, message: string): Buffer {
+  const fields = [`SERROR`, `VERROR`, `C${code}`, `M${message}`];
+  return typedFrame('E', Buffer.from(`${fields.join('\0')}\0\0`, 'utf8'));
+}
+
 /** The NUL-terminated strings at the start of a frame's body (Parse: name, query; Bind: portal, statement). */
 export function cStrings(frame: Buffer, count: number): string[] {
   const strings: string[] = [];

@@ -15,6 +15,8 @@ import { WireStatements } from './wire-statements.ts';
 /** What a connection asks of the buyer endpoint it belongs to. */
 export interface ConnectionOwner {
   readonly target: ServerTarget;
+  /** Whether the buyer's run ended early and its code is still unwinding (see {@link WireConnection.refuse}). */
+  readonly refusing: boolean;
   /** Whether this statement is held for the schedule (the buyer is in a run, and it is no driver preamble). */
   holds(text: string): boolean;
   /** Hands a held statement to the scheduler; resolves once it ran (or was refused). */
@@ -65,6 +67,22 @@ export class WireConnection {
   /** Whether a statement of this connection is at the server now. */
   get busy(): boolean {
     return this.#statements?.busy ?? false;
+  }
+
+  /**
+   * The run ended early: the statement at the server is cancelled and every
+   * later one refused (see {@link WireStatements.refuse}); the connection
+   * stays open for the client, which may be a pool's.
+   */
+  refuse(): void {
+    if (this.#closing || !this.#statements) return;
+    if (this.busy && this.pid !== 0) this.#cancel();
+    this.#statements.refuse();
+  }
+
+  /** The run's code has returned: this connection's statements run again. */
+  readmit(): void {
+    this.#statements?.readmit();
   }
 
   /**
@@ -155,12 +173,14 @@ export class WireConnection {
     server.write(startupFrame(params));
     const fromServer = new FrameReader(true);
     server.on('data', (chunk: Buffer) => {
-      // Bytes go on to the client as they came; the gate only reads along.
-      this.#client.write(chunk);
+      // Whole frames go on to the client as they came, but for the answers
+      // to what the gate itself sent when it refused a statement.
       fromServer.push(chunk);
+      const out: Buffer[] = [];
       for (let frame = fromServer.next(); frame !== null; frame = fromServer.next()) {
-        this.#fromServer(frame, statements);
+        this.#fromServer(frame, statements, out);
       }
+      this.#toClient(out);
     });
     const fromClient = new FrameReader(true);
     const take = (chunk: Buffer) => {
@@ -171,19 +191,33 @@ export class WireConnection {
     };
     this.#client.on('data', take);
     if (early.length > 0) take(early);
+    if (this.#owner.refusing) statements.refuse();
+  }
+
+  #toClient(frames: readonly Buffer[]): void {
+    if (frames.length === 0 || this.#client.destroyed) return;
+    if (frames.length === 1) {
+      this.#client.write(frames[0]!);
+      return;
+    }
+    this.#client.cork();
+    for (const frame of frames) this.#client.write(frame);
+    this.#client.uncork();
   }
 
   /** What the connection itself reads in the server's frames; the rest is its statements'. */
-  #fromServer(frame: Buffer, statements: WireStatements): void {
+  #fromServer(frame: Buffer, statements: WireStatements, out: Buffer[]): void {
     const type = String.fromCharCode(frame[0]!);
     switch (type) {
       case 'K': {
+        out.push(frame);
         this.pid = frame.readInt32BE(5);
         this.#secret = frame.readInt32BE(9);
         this.#owner.opened(this);
         return;
       }
       case 'R': {
+        out.push(frame);
         const request = frame.readInt32BE(5);
         // 3 cleartext, 5 MD5, 10 SASL: the client must answer with a password.
         if ((request === 3 || request === 5 || request === 10) && !this.#owner.target.hasPassword) {
@@ -202,7 +236,7 @@ export class WireConnection {
         this.close();
         return;
       default:
-        statements.fromServer(type, frame);
+        statements.fromServer(type, frame, out);
         return;
     }
   }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { QueryResult } from '../engine/sql-session.ts';
 import { StatementError } from '../engine/sql-session.ts';
-import { cStrings, type DatabaseError, decodeBackend } from './frames.ts';
+import { cStrings, type DatabaseError, decodeBackend, errorResponseFrame, queryFrame } from './frames.ts';
 import type { ConnectionOwner } from './wire-connection.ts';
 
 /** Where the statement a connection forwards stands. */
@@ -10,6 +10,18 @@ type Phase =
   | 'held' // a statement waits for the schedule; later messages queue behind it
   | 'open' // the statement is released: forward until its Query or Execute is sent
   | 'running'; // its Query or Execute is at the server: wait for the answer
+
+/**
+ * Whose ReadyForQuery the server sends next, and what of that answer reaches
+ * the client: its own Query or Sync ('client'); the Sync of a batch the gate
+ * refused ('sync': only what the client is owed from frames forwarded before,
+ * such as a ParseComplete); the gate's ROLLBACK standing in for a refused
+ * statement ('refused': the client gets an error, then this ReadyForQuery);
+ * the gate's ROLLBACK after the client's statement left a transaction open
+ * while refusing ('rolled-back': the client gets its ReadyForQuery); or a
+ * ROLLBACK the client did not ask for ('silent').
+ */
+type Answer = 'client' | 'sync' | 'refused' | 'rolled-back' | 'silent';
 
 interface Running {
   readonly kind: 'query' | 'execute';
@@ -37,6 +49,14 @@ export class WireStatements {
   /** Statement texts by prepared statement name (Parse), for the trace. */
   readonly #statements = new Map<string, string>();
   #closing = false;
+  /** Whose ReadyForQuery messages the server still owes, oldest first. */
+  readonly #answers: Answer[] = [];
+  /** The last ReadyForQuery's transaction status: 'I' idle, 'T' in a block, 'E' in a failed block. */
+  #status = 'I';
+  /** The run ended early: statements are refused (see {@link refuse}). */
+  #refusing = false;
+  /** While refusing: the client's extended-protocol batch is dropped up to its Sync. */
+  #refusingBatch = false;
 
   constructor(server: Socket, connection: { readonly pid: number }, owner: ConnectionOwner) {
     this.#server = server;
@@ -67,6 +87,68 @@ export class WireStatements {
     this.#running = null;
   }
 
+  /**
+   * The run ended early (abandoned, or closed after another buyer failed):
+   * from now on the client's statements are refused, not run. Each is
+   * answered with an error after a ROLLBACK the gate sends in its place, so
+   * the transaction ends and its locks are freed at once, and the connection
+   * stays open and idle. Closing it instead would fail the buyer's code just
+   * as well, but node-postgres throws an unhandled 'error' from a pooled
+   * client whose socket closes while it is checked out, and the pool would
+   * hand a closed client to the next run.
+   */
+  refuse(): void {
+    if (this.#refusing || this.#closing) return;
+    this.#refusing = true;
+    if (this.#phase === 'held') {
+      // The held statement is refused with the rest: the scheduler never takes it now.
+      this.#phase = 'idle';
+      this.#released = () => undefined;
+    }
+    // Code between statements inside a transaction still holds its locks: end it now.
+    if (this.#quiet() && this.#status !== 'I') this.#rollBack('silent');
+    this.#pump();
+  }
+
+  /** The run's code has returned: statements run again (a pool's next run reuses this connection). */
+  readmit(): void {
+    if (!this.#refusing) return;
+    this.#refusing = false;
+    this.#refusingBatch = false;
+    if (!this.#closing && this.#quiet() && this.#status !== 'I') this.#rollBack('silent');
+    this.#pump();
+  }
+
+  /** Nothing of the client's is at the server or waiting to go. */
+  #quiet(): boolean {
+    return this.#phase === 'idle' && this.#answers.length === 0 && this.#queue.length === 0;
+  }
+
+  #rollBack(answer: Answer): void {
+    this.#server.write(ROLLBACK);
+    this.#answers.push(answer);
+  }
+
+  /** While refusing: drops a client frame, or forwards it when it ends a batch that already went. */
+  #refuseFrame(frame: Buffer, type: string): void {
+    if (type === 'Q' || (type === 'S' && this.#refusingBatch)) {
+      this.#refusingBatch = false;
+      // The Sync ends whatever the server began of the batch (a Parse that went
+      // before the hold); the ROLLBACK's answer carries the refusal.
+      this.#server.write(SYNC);
+      this.#answers.push('sync');
+      // A Parse of the batch that failed already gave the client its error: one is all it expects.
+      this.#rollBack(this.#skipping === null ? 'refused' : 'rolled-back');
+      return;
+    }
+    if (type === 'S' || type === 'X' || (type === 'H' && !this.#refusingBatch)) {
+      this.#server.write(frame);
+      if (type === 'S') this.#answers.push('client');
+      return;
+    }
+    if (type !== 'H') this.#refusingBatch = true;
+  }
+
   /** Forwards queued client frames until a statement must wait for the schedule. */
   #pump(): void {
     const server = this.#server;
@@ -78,6 +160,11 @@ export class WireStatements {
         const type = String.fromCharCode(frame[0]!);
         // While a statement runs, the next one waits; Sync, Flush, Parse and the like go on.
         if (this.#phase === 'running' && (type === 'Q' || type === 'B' || type === 'E')) break;
+        if (this.#refusing && this.#phase !== 'open') {
+          this.#queue.shift();
+          this.#refuseFrame(frame, type);
+          continue;
+        }
         if (type === 'P') {
           const [name, text] = cStrings(frame, 2);
           this.#statements.set(name ?? '', text ?? '');
@@ -92,6 +179,7 @@ export class WireStatements {
         }
         this.#queue.shift();
         server.write(frame);
+        if (type === 'Q' || type === 'S' || type === 'F') this.#answers.push('client');
         if (this.#phase === 'open' && (type === 'Q' || type === 'E')) {
           // The server keeps an Execute's answer until Sync or Flush, and the
           // Sync may be queued behind the next statement: ask for it now.
@@ -155,11 +243,20 @@ export class WireStatements {
     this.#running = { kind, tag: null, error: null, ...(done ? { done } : {}) };
   }
 
-  /** Reads a server frame along: errors, command tags and ReadyForQuery end statements. */
-  fromServer(type: string, frame: Buffer): void {
+  /**
+   * Reads a server frame along (errors, command tags and ReadyForQuery end
+   * statements) and puts what the client is to receive in `out`.
+   */
+  fromServer(type: string, frame: Buffer, out: Buffer[]): void {
+    const answer = this.#answers[0] ?? 'client';
+    if (answer !== 'client') {
+      this.#fromGateQuery(answer, type, frame, out);
+      return;
+    }
     const running = this.#running;
     switch (type) {
       case 'E': {
+        out.push(frame);
         const error = decodeBackend(frame) as DatabaseError;
         if (running?.kind === 'query') running.error = error;
         else {
@@ -169,6 +266,7 @@ export class WireStatements {
         return;
       }
       case 'C': {
+        out.push(frame);
         const tag = (decodeBackend(frame) as unknown as { text: string }).text;
         if (/^(LISTEN|UNLISTEN)\b/.test(tag)) {
           this.#owner.problem(
@@ -181,13 +279,48 @@ export class WireStatements {
       }
       case 'I':
       case 's':
+        out.push(frame);
         if (running?.kind === 'execute') this.#complete(running, null, null);
         return;
-      case 'Z':
+      case 'Z': {
+        this.#answers.shift();
+        this.#status = String.fromCharCode(frame[5]!);
         this.#skipping = null;
+        // Refusing, a statement that ended inside a transaction (most often the
+        // one cancelled when the run ended) is rolled back before the client
+        // hears it is done: the ROLLBACK's ReadyForQuery stands in for this one.
+        if (this.#refusing && this.#status !== 'I') this.#rollBack('rolled-back');
+        else out.push(frame);
         if (running?.kind === 'query') this.#complete(running, running.tag, running.error);
         return;
+      }
       default:
+        out.push(frame);
+        return;
+    }
+  }
+
+  /** The answer to a Sync or ROLLBACK the gate sent itself: only what the client is owed goes on. */
+  #fromGateQuery(answer: Answer, type: string, frame: Buffer, out: Buffer[]): void {
+    switch (type) {
+      case 'Z':
+        this.#answers.shift();
+        this.#status = String.fromCharCode(frame[5]!);
+        this.#skipping = null;
+        if (answer === 'refused') out.push(REFUSED);
+        if (answer === 'refused' || answer === 'rolled-back') out.push(frame);
+        // Still in a transaction (a cancel meant for the statement before hit the ROLLBACK): end it too.
+        if (answer !== 'sync' && this.#status !== 'I') this.#rollBack('silent');
+        return;
+      case 'C':
+      case 'N':
+      case 'E':
+      case 'I':
+        // The gate's own ROLLBACK (or the refused batch's error): not the client's.
+        return;
+      default:
+        // Owed to the client (a ParseComplete for a Parse forwarded before the refusal), or state it must know.
+        out.push(frame);
         return;
     }
   }
@@ -207,6 +340,13 @@ export class WireStatements {
 }
 
 const FLUSH = Buffer.from([0x48, 0, 0, 0, 4]);
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
+const ROLLBACK = queryFrame('ROLLBACK');
+/** What the client of a run that ended early gets for each statement it still sends. */
+const REFUSED = errorResponseFrame(
+  '57014',
+  'oversold ended this run (it is run again, or another buyer failed): the statement was not run',
+);
 
 function statementError(error: DatabaseError): StatementError {
   const extra: { detail?: string; constraint?: string } = {};
