@@ -34,6 +34,12 @@ export interface Scenario<Case extends ScenarioCase = ScenarioCase, Request = un
   /** What the buyer asks for, per key, in units. */
   wants(kase: Case, buyerId: number): ReadonlyMap<string, number>;
   measure(session: SqlSession, kase: Case): Promise<Measurement>;
+  /**
+   * Optional: {@link measure}, then {@link seed} for the next run of the same
+   * case, in one round trip (one statement whose parts all read the tables as
+   * the run left them). A statement that fails changes nothing.
+   */
+  measureAndSeed?(session: SqlSession, kase: Case): Promise<Measurement>;
   /** How a buyer calls a SQL strategy's purchase function. */
   sqlCall(request: Request): { readonly text: string; readonly params: readonly unknown[] };
   /** The SQL function a `.sql` strategy must create, as the error message names it. */

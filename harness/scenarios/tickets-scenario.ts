@@ -40,21 +40,10 @@ export const ticketsScenario: Scenario<TicketCase, TicketRequest> = {
   sqlProcedure: 'purchase(int,int,int)',
 
   async seed(session: SqlSession, kase: TicketCase): Promise<void> {
-    // Same starting state every run, ticket ids included, so traces repeat exactly.
-    // Upsert rather than delete: a strategy's own tables may reference events.
     // One prepared statement: planned once, one round trip per run.
-    await session.query(
-      `WITH gone AS (DELETE FROM tickets RETURNING 1),
-            restart AS (SELECT setval(pg_get_serial_sequence('tickets', 'ticket_id'), 1, false) AS value),
-            stock AS (
-              INSERT INTO events VALUES ($1, $2, $2), ($3, $4, $4)
-              ON CONFLICT (event_id) DO UPDATE SET capacity = EXCLUDED.capacity, remaining = EXCLUDED.remaining
-              RETURNING 1)
-       SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT value FROM restart) AS restarted,
-              (SELECT count(*) FROM stock) AS stocked`,
-      [EVENT_ID, kase.capacity, DECOY_EVENT_ID, DECOY_CAPACITY],
-      { prepare: 'oversold_seed_tickets' },
-    );
+    await session.query(`WITH ${seedSql} SELECT ${seedDoneSql}`, seedParams(kase), {
+      prepare: 'oversold_seed_tickets',
+    });
   },
 
   request(kase, buyerId) {
@@ -70,38 +59,21 @@ export const ticketsScenario: Scenario<TicketCase, TicketRequest> = {
   },
 
   async measure(session: SqlSession, kase: TicketCase): Promise<Measurement> {
+    const result = await session.query(`SELECT ${measureSql('$1', '$2')}`, [EVENT_ID, DECOY_EVENT_ID], {
+      prepare: 'oversold_measure_tickets',
+    });
+    return measurementOf(result.rows[0]!, kase);
+  },
+
+  async measureAndSeed(session: SqlSession, kase: TicketCase): Promise<Measurement> {
+    // The WITH parts and the SELECT share one snapshot: the SELECT measures
+    // what the run left, not what the seed puts back.
     const result = await session.query(
-      `SELECT
-         (SELECT coalesce(sum(quantity), 0)::int FROM tickets WHERE event_id = $1) AS sold,
-         (SELECT coalesce(json_object_agg(buyer_id, units), '{}') FROM
-            (SELECT buyer_id, sum(quantity)::int AS units FROM tickets WHERE event_id = $1 GROUP BY buyer_id) AS held) AS holdings,
-         (SELECT coalesce(sum(quantity), 0)::int FROM tickets WHERE event_id <> $1) AS stray_units,
-         (SELECT remaining FROM events WHERE event_id = $2) AS decoy_remaining,
-         (SELECT capacity FROM events WHERE event_id = $2) AS decoy_capacity`,
-      [EVENT_ID, DECOY_EVENT_ID],
-      { prepare: 'oversold_measure_tickets' },
+      `WITH ${seedSql} SELECT ${measureSql('$1', '$3')}, ${seedDoneSql}`,
+      seedParams(kase),
+      { prepare: 'oversold_measure_seed_tickets' },
     );
-    const row = result.rows[0]!;
-    const holdings = new Map<number, Map<string, number>>();
-    for (const [buyer, units] of Object.entries(row.holdings as Record<string, number>)) {
-      holdings.set(Number(buyer), new Map([[String(EVENT_ID), units]]));
-    }
-    const strayChanges: string[] = [];
-    if ((row.stray_units as number) > 0) {
-      strayChanges.push(
-        `${row.stray_units} unit(s) were sold for event ${DECOY_EVENT_ID}, which no buyer asked for`,
-      );
-    }
-    if (row.decoy_remaining !== DECOY_CAPACITY || row.decoy_capacity !== DECOY_CAPACITY) {
-      strayChanges.push(
-        `event ${DECOY_EVENT_ID}, which no buyer asked for, changed (remaining ${String(row.decoy_remaining)} of ${DECOY_CAPACITY})`,
-      );
-    }
-    return {
-      stock: [{ key: String(EVENT_ID), capacity: kase.capacity, sold: row.sold as number }],
-      holdings,
-      strayChanges,
-    };
+    return measurementOf(result.rows[0]!, kase);
   },
 
   sqlCall(request) {
@@ -138,6 +110,60 @@ export const ticketsScenario: Scenario<TicketCase, TicketRequest> = {
     return `capacity ${kase.capacity}; ${wants}`;
   },
 };
+
+/**
+ * Puts the tables back in the case's initial state, as WITH parts of one
+ * statement ($1 the event, $2 its capacity, $3 the decoy, $4 its capacity).
+ * Same starting state every run, ticket ids included, so traces repeat
+ * exactly. Upsert rather than delete: a strategy's own tables may reference events.
+ */
+const seedSql = `gone AS (DELETE FROM tickets RETURNING 1),
+  restart AS (SELECT setval(pg_get_serial_sequence('tickets', 'ticket_id'), 1, false) AS value),
+  stock AS (
+    INSERT INTO events VALUES ($1, $2, $2), ($3, $4, $4)
+    ON CONFLICT (event_id) DO UPDATE SET capacity = EXCLUDED.capacity, remaining = EXCLUDED.remaining
+    RETURNING 1)`;
+
+/** Refers to every part of {@link seedSql}: a WITH query that is not referred to does not run. */
+const seedDoneSql = `(SELECT count(*) FROM gone) AS deleted, (SELECT value FROM restart) AS restarted,
+  (SELECT count(*) FROM stock) AS stocked`;
+
+/** What a run left: the columns {@link measurementOf} reads, given the parameters of the event and the decoy. */
+function measureSql(event: string, decoy: string): string {
+  return `(SELECT coalesce(sum(quantity), 0)::int FROM tickets WHERE event_id = ${event}) AS sold,
+    (SELECT coalesce(json_object_agg(buyer_id, units), '{}') FROM
+       (SELECT buyer_id, sum(quantity)::int AS units FROM tickets WHERE event_id = ${event} GROUP BY buyer_id) AS held) AS holdings,
+    (SELECT coalesce(sum(quantity), 0)::int FROM tickets WHERE event_id <> ${event}) AS stray_units,
+    (SELECT remaining FROM events WHERE event_id = ${decoy}) AS decoy_remaining,
+    (SELECT capacity FROM events WHERE event_id = ${decoy}) AS decoy_capacity`;
+}
+
+function seedParams(kase: TicketCase): number[] {
+  return [EVENT_ID, kase.capacity, DECOY_EVENT_ID, DECOY_CAPACITY];
+}
+
+function measurementOf(row: Record<string, unknown>, kase: TicketCase): Measurement {
+  const holdings = new Map<number, Map<string, number>>();
+  for (const [buyer, units] of Object.entries(row.holdings as Record<string, number>)) {
+    holdings.set(Number(buyer), new Map([[String(EVENT_ID), units]]));
+  }
+  const strayChanges: string[] = [];
+  if ((row.stray_units as number) > 0) {
+    strayChanges.push(
+      `${row.stray_units} unit(s) were sold for event ${DECOY_EVENT_ID}, which no buyer asked for`,
+    );
+  }
+  if (row.decoy_remaining !== DECOY_CAPACITY || row.decoy_capacity !== DECOY_CAPACITY) {
+    strayChanges.push(
+      `event ${DECOY_EVENT_ID}, which no buyer asked for, changed (remaining ${String(row.decoy_remaining)} of ${DECOY_CAPACITY})`,
+    );
+  }
+  return {
+    stock: [{ key: String(EVENT_ID), capacity: kase.capacity, sold: row.sold as number }],
+    holdings,
+    strayChanges,
+  };
+}
 
 function quantityOf(kase: TicketCase, buyerId: number): number {
   return kase.buyers.find((buyer) => buyer.id === buyerId)?.quantity ?? 1;
