@@ -21,6 +21,11 @@ export class FrameReader {
     this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
   }
 
+  /** Bytes held for a frame not yet whole. */
+  get buffered(): number {
+    return this.#pending.length;
+  }
+
   /** The next whole frame, or null until more bytes arrive. */
   next(): Buffer | null {
     const header = this.#typed ? 5 : 4;

@@ -175,12 +175,21 @@ export class WireConnection {
     server.on('data', (chunk: Buffer) => {
       // Whole frames go on to the client as they came, but for the answers
       // to what the gate itself sent when it refused a statement.
+      const aligned = fromServer.buffered === 0;
       fromServer.push(chunk);
+      const frames: Buffer[] = [];
       const out: Buffer[] = [];
       for (let frame = fromServer.next(); frame !== null; frame = fromServer.next()) {
+        frames.push(frame);
         this.#fromServer(frame, statements, out);
       }
-      this.#toClient(out);
+      // Most chunks are whole frames, all for the client: one write, as they came.
+      const unchanged =
+        aligned &&
+        fromServer.buffered === 0 &&
+        out.length === frames.length &&
+        out.every((f, k) => f === frames[k]);
+      this.#toClient(unchanged ? [chunk] : out);
     });
     const fromClient = new FrameReader(true);
     const take = (chunk: Buffer) => {
