@@ -160,6 +160,26 @@ describe.each(clients)('a wire buyer whose attempt ends early: $name', ({ purcha
     });
   }
 
+  it('close, then close the gate at once (the check ends): the unwinding code sees errors, never a dropped connection', async () => {
+    await reseed();
+    await using own = await BuyerEndpoint.open(
+      2,
+      serverTarget(testDatabaseUrl(), { applicationName: 'oversold test' }),
+    );
+    const { gate, next, release } = scheduler();
+    const stale = own.during(gate, () => purchase(own.url));
+    while (!/FOR UPDATE/.test(await release()));
+    await next();
+    const unwound = stale.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    gate.close('the run was abandoned (another buyer failed or hung)');
+    await own.close();
+    expect(await unwound).toBeInstanceOf(Error);
+    expect(await rowIsFree()).toBe(true);
+  });
+
   it('abandon while a statement is blocked inside PostgreSQL: it is cancelled, the next run works', async () => {
     await cleanRun();
     await reseed();

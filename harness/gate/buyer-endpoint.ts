@@ -163,6 +163,10 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.#onClose.splice(0).map((dispose) => dispose()));
+    // Code of a run that ended early may still hold a pooled client: let it
+    // return first (its statements are refused at once), or a closed socket
+    // would throw in it. Code that waits on something else forever is not waited for.
+    await settledWithin(this.#unwound, UNWIND_GRACE_MS);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await this.closeConnections();
     await closed;
@@ -171,4 +175,16 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** How long closing waits for the code of a run that ended early to return. */
+const UNWIND_GRACE_MS = 2_000;
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.then(() => {}), expired]);
+  clearTimeout(timer);
 }
