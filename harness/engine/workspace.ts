@@ -46,7 +46,8 @@ export class Workspace implements AsyncDisposable {
   /**
    * Creates the schema with the scenario's tables. Each connection costs the
    * server a process start (about 10 ms on a small machine), so the control,
-   * barrier and `buyers`' sessions are opened all at once.
+   * barrier and `buyers`' sessions are opened all at once, and the control
+   * session makes the schema while the others are still connecting.
    */
   static async open(
     lab: LabHandle,
@@ -57,7 +58,7 @@ export class Workspace implements AsyncDisposable {
     const schema = lab.nextSchemaName(strategyName);
     const buyerIds = options.buyers ?? [];
     const buyerConnector = lab.confined?.connector ?? lab.connector;
-    const sessions = await connectAll([
+    const connecting = [
       lab.connector.connect({
         searchPath: `${schema}, public`,
         applicationName: 'oversold control',
@@ -65,27 +66,31 @@ export class Workspace implements AsyncDisposable {
       }),
       lab.connector.connect({ applicationName: 'oversold barriers', settings: HARNESS_SETTINGS }),
       ...buyerIds.map((id) => buyerConnector.connect(buyerSessionOptions(lab, schema, id, { forced: true }))),
+    ];
+    const [settled, made] = await Promise.all([
+      Promise.allSettled(connecting),
+      connecting[0]!
+        .then((control) => makeSchema(lab, control, schema, scenario))
+        .then(
+          (print) => ({ print }),
+          (error: unknown) => ({ error }),
+        ),
     ]);
-    const [control, barrier, ...buyers] = sessions as [SqlSession, SqlSession, ...SqlSession[]];
-    try {
-      await control.query(`CREATE SCHEMA ${schema}`);
-      // An earlier strategy may have replaced oversold.pause: put it back before this one runs.
-      await control.query(
-        `BEGIN; SELECT pg_advisory_xact_lock(${HARNESS_INSTALL_LOCK}); ${oversoldSchemaSql} COMMIT;`,
-      );
-      await control.query(scenario.schemaSql);
-      if (lab.confined) await control.query(confinedGrants(schema, lab.confined.role));
-      const workspace = new Workspace(lab, schema, new ControlSession(control, barrier));
-      workspace.#harnessPrint = await harnessFingerprint(control);
-      buyers.forEach((session, index) => {
-        workspace.#buyers.set(buyerIds[index]!, { session, slot: session.pid });
-      });
-      return workspace;
-    } catch (error) {
-      await Promise.all(sessions.map((session) => session.close()));
-      await dropSchema(lab, schema);
-      throw error;
+    const opened = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed || 'error' in made) {
+      await Promise.all(opened.map((session) => session.close()));
+      // The schema exists only if the control session connected.
+      if (settled[0]!.status === 'fulfilled') await dropSchema(lab, schema);
+      throw failed ? failed.reason : (made as { error: unknown }).error;
     }
+    const [control, barrier, ...buyers] = opened as [SqlSession, SqlSession, ...SqlSession[]];
+    const workspace = new Workspace(lab, schema, new ControlSession(control, barrier));
+    workspace.#harnessPrint = made.print;
+    buyers.forEach((session, index) => {
+      workspace.#buyers.set(buyerIds[index]!, { session, slot: session.pid });
+    });
+    return workspace;
   }
 
   /**
@@ -289,14 +294,24 @@ function buyerSessionOptions(
   return { searchPath: `${schema}, public`, applicationName: `oversold buyer ${id}`, settings };
 }
 
-/** Opens sessions at once; when one fails, closes the others and throws its error. */
-async function connectAll(connecting: readonly Promise<SqlSession>[]): Promise<SqlSession[]> {
-  const settled = await Promise.allSettled(connecting);
-  const opened = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  const failed = settled.find((result) => result.status === 'rejected');
-  if (!failed) return opened;
-  await Promise.all(opened.map((session) => session.close()));
-  throw failed.reason;
+/**
+ * Creates the schema with the harness's functions, the scenario's tables and
+ * a confined role's grants; returns the harness's fingerprint.
+ */
+async function makeSchema(
+  lab: LabHandle,
+  control: SqlSession,
+  schema: string,
+  scenario: Scenario,
+): Promise<string> {
+  await control.query(`CREATE SCHEMA ${schema}`);
+  // An earlier strategy may have replaced oversold.pause: put it back before this one runs.
+  await control.query(
+    `BEGIN; SELECT pg_advisory_xact_lock(${HARNESS_INSTALL_LOCK}); ${oversoldSchemaSql} COMMIT;`,
+  );
+  await control.query(scenario.schemaSql);
+  if (lab.confined) await control.query(confinedGrants(schema, lab.confined.role));
+  return harnessFingerprint(control);
 }
 
 /**
