@@ -124,6 +124,37 @@ const clients: { name: string; purchase: Purchase; end: () => Promise<void> }[] 
   ];
 })();
 
+describe('a wire buyer whose code never returns once its run ended early', () => {
+  it('is a problem the next run reports (exit 2), after a bounded wait, never a hang', async () => {
+    await reseed();
+    await using own = await BuyerEndpoint.open(
+      3,
+      serverTarget(testDatabaseUrl(), { applicationName: 'oversold test' }),
+    );
+    const client = new pg.Client({ connectionString: own.url });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const { gate, next } = scheduler();
+      void own.during(gate, async () => {
+        try {
+          await client.query('BEGIN');
+        } catch {
+          await new Promise(() => {}); // waits forever once a query fails
+        }
+      });
+      await next();
+      gate.abandon();
+      const { gate: second } = scheduler();
+      await own.during(second, async () => {});
+      expect(own.lastProblem).toMatch(/had not returned 2 s after its statements were refused/);
+      expect(second.mistake).toBe(own.lastProblem);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
 describe.each(clients)('a wire buyer whose attempt ends early: $name', ({ purchase, end }) => {
   afterAll(end);
 

@@ -83,13 +83,18 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
    * seen its client go, so the next run starts clean.
    */
   async during<T>(gate: BuyerGate, body: () => Promise<T>, { clientsGone = false } = {}): Promise<T> {
-    await this.#unwound;
+    const unwound = !this.refusing || (await settledWithin(this.#unwound, UNWIND_GRACE_MS));
     this.#gate = gate;
+    if (!unwound) {
+      this.problem(
+        `the code of a run that ended early had not returned ${UNWIND_GRACE_MS / 1000} s after its statements were refused: the purchase awaits something besides the database; make it return or throw once a query fails`,
+      );
+    }
     this.#turn = Promise.resolve();
     for (const connection of this.#connections) if (connection.pid !== 0) gate.pids.add(connection.pid);
-    let unwound = () => {};
+    let returned = () => {};
     this.#unwound = new Promise<void>((resolve) => {
-      unwound = resolve;
+      returned = resolve;
     });
     const endEarly = () => (clientsGone ? void this.closeConnections() : this.#refuse());
     gate.closed.addEventListener('abort', endEarly, { once: true });
@@ -100,7 +105,7 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
       if (clientsGone) await this.connectionsEnded();
       if (this.#gate === gate) this.#gate = null;
       if (this.refusing) this.#readmit();
-      unwound();
+      returned();
     }
   }
 
@@ -177,14 +182,16 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
   }
 }
 
-/** How long closing waits for the code of a run that ended early to return. */
+/** How long the next run, or closing, waits for the code of a run that ended early to return. */
 const UNWIND_GRACE_MS = 2_000;
 
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Whether `promise` settled within `ms` (a guard for code that never returns, not a wait for progress). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
   });
-  await Promise.race([promise.then(() => {}), expired]);
+  const settled = await Promise.race([promise.then(() => true), expired]);
   clearTimeout(timer);
+  return settled;
 }

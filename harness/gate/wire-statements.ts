@@ -13,7 +13,9 @@ type Phase =
 
 /**
  * Whose ReadyForQuery the server sends next, and what of that answer reaches
- * the client: its own Query or Sync ('client'); the Sync of a batch the gate
+ * the client: its own Query or Sync ('client'); one of a run that ended early
+ * ('ended': if it leaves a transaction open, the gate rolls it back before the
+ * client hears it is done, and the ROLLBACK's ReadyForQuery stands in); the Sync of a batch the gate
  * refused ('sync': only what the client is owed from frames forwarded before,
  * such as a ParseComplete); the gate's ROLLBACK standing in for a refused
  * statement ('refused': the client gets an error, then this ReadyForQuery);
@@ -21,7 +23,7 @@ type Phase =
  * while refusing ('rolled-back': the client gets its ReadyForQuery); or a
  * ROLLBACK the client did not ask for ('silent').
  */
-type Answer = 'client' | 'sync' | 'refused' | 'rolled-back' | 'silent';
+type Answer = 'client' | 'ended' | 'sync' | 'refused' | 'rolled-back' | 'silent';
 
 interface Running {
   readonly kind: 'query' | 'execute';
@@ -50,7 +52,7 @@ export class WireStatements {
   readonly #statements = new Map<string, string>();
   #closing = false;
   /** Whose ReadyForQuery messages the server still owes, oldest first. */
-  readonly #answers: Answer[] = [];
+  #answers: Answer[] = [];
   /** The last ReadyForQuery's transaction status: 'I' idle, 'T' in a block, 'E' in a failed block. */
   #status = 'I';
   /** The run ended early: statements are refused (see {@link refuse}). */
@@ -100,6 +102,8 @@ export class WireStatements {
   refuse(): void {
     if (this.#refusing || this.#closing) return;
     this.#refusing = true;
+    // What is at the server now belongs to the run that ended, even if its answer comes after its code returned.
+    this.#answers = this.#answers.map((answer) => (answer === 'client' ? 'ended' : answer));
     if (this.#phase === 'held') {
       // The held statement is refused with the rest: the scheduler never takes it now.
       this.#phase = 'idle';
@@ -143,7 +147,7 @@ export class WireStatements {
     }
     if (type === 'S' || type === 'X' || (type === 'H' && !this.#refusingBatch)) {
       this.#server.write(frame);
-      if (type === 'S') this.#answers.push('client');
+      if (type === 'S') this.#answers.push('ended');
       return;
     }
     if (type !== 'H') this.#refusingBatch = true;
@@ -249,7 +253,7 @@ export class WireStatements {
    */
   fromServer(type: string, frame: Buffer, out: Buffer[]): void {
     const answer = this.#answers[0] ?? 'client';
-    if (answer !== 'client') {
+    if (answer !== 'client' && answer !== 'ended') {
       this.#fromGateQuery(answer, type, frame, out);
       return;
     }
@@ -286,10 +290,10 @@ export class WireStatements {
         this.#answers.shift();
         this.#status = String.fromCharCode(frame[5]!);
         this.#skipping = null;
-        // Refusing, a statement that ended inside a transaction (most often the
-        // one cancelled when the run ended) is rolled back before the client
-        // hears it is done: the ROLLBACK's ReadyForQuery stands in for this one.
-        if (this.#refusing && this.#status !== 'I') this.#rollBack('rolled-back');
+        // A statement of a run that ended early that leaves a transaction open
+        // (most often the one cancelled when the run ended) is rolled back before
+        // the client hears it is done: the ROLLBACK's ReadyForQuery stands in.
+        if (answer === 'ended' && this.#status !== 'I') this.#rollBack('rolled-back');
         else out.push(frame);
         if (running?.kind === 'query') this.#complete(running, running.tag, running.error);
         return;
