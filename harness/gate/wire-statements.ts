@@ -135,7 +135,8 @@ export class WireStatements {
 
   /** While refusing: drops a client frame, or forwards it when it ends a batch that already went. */
   #refuseFrame(frame: Buffer, type: string): void {
-    if (type === 'Q' || (type === 'S' && this.#refusingBatch)) {
+    // A Query or FunctionCall is answered on its own; a batch at its Sync.
+    if (type === 'Q' || type === 'F' || (type === 'S' && this.#refusingBatch)) {
       this.#refusingBatch = false;
       // The Sync ends whatever the server began of the batch (a Parse that went
       // before the hold); the ROLLBACK's answer carries the refusal.
