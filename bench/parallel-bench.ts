@@ -83,6 +83,8 @@ async function trial(
         kase: KASE,
         choose: chooserFromChoices(choices),
         timeoutMs: 10_000,
+        // The same case every run, as explore runs one case: measured and reseeded in one statement.
+        sameCaseNext: true,
       });
     }
   };
