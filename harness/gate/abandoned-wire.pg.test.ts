@@ -155,6 +155,38 @@ describe('a wire buyer whose code never returns once its run ended early', () =>
   });
 });
 
+describe('a run that ends while the client library is still connecting', () => {
+  it("lets postgres.js's own set-up queries run and refuses only the purchase's statements", async () => {
+    await reseed();
+    await using own = await BuyerEndpoint.open(
+      4,
+      serverTarget(testDatabaseUrl(), { applicationName: 'oversold test' }),
+    );
+    const sql = postgres(own.url, { max: 1, onnotice: () => {} });
+    try {
+      const { gate } = scheduler();
+      // postgres.js connects on its first query, and asks for the array types then.
+      const stale = own.during(gate, () =>
+        sql.begin((tx) => tx.unsafe(`SELECT remaining FROM ${table} WHERE id = 1 FOR UPDATE`)),
+      );
+      gate.abandon();
+      await expect(stale).rejects.toThrow(/oversold ended this run/);
+      // The same client's next run goes through.
+      const { gate: next, release } = scheduler();
+      const finished = own.during(next, () =>
+        sql.begin((tx) => tx.unsafe(`SELECT remaining FROM ${table} WHERE id = 1`)),
+      );
+      let done = false;
+      finished.finally(() => (done = true)).catch(() => {});
+      while (!done) await Promise.race([release(), finished.catch(() => {})]);
+      expect(await finished).toEqual([{ remaining: 1 }]);
+      expect(own.lastProblem).toBeNull();
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+});
+
 describe.each(clients)('a wire buyer whose attempt ends early: $name', ({ purchase, end }) => {
   afterAll(end);
 

@@ -76,7 +76,8 @@ export class WireConnection {
    */
   refuse(): void {
     if (this.#closing || !this.#statements) return;
-    if (this.busy && this.pid !== 0) this.#cancel();
+    // A driver's own query (connection set-up) finishes: cancelled, the client library could not connect.
+    if (this.#statements.scheduledBusy && this.pid !== 0) this.#cancel();
     this.#statements.refuse();
   }
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { QueryResult } from '../engine/sql-session.ts';
 import { StatementError } from '../engine/sql-session.ts';
+import { isDriverPreamble } from './driver-preambles.ts';
 import { cStrings, type DatabaseError, decodeBackend, errorResponseFrame, queryFrame } from './frames.ts';
 import type { ConnectionOwner } from './wire-connection.ts';
 
@@ -71,6 +72,12 @@ export class WireStatements {
     return this.#phase === 'running' || this.#phase === 'open';
   }
 
+  /** Whether a statement the schedule released is at the server now (not a driver's own query). */
+  get scheduledBusy(): boolean {
+    if (this.#phase === 'running') return this.#running?.done !== undefined;
+    return this.#phase === 'open' && this.#released() !== undefined;
+  }
+
   /** Queues client frames and forwards what may go. */
   take(frames: readonly Buffer[]): void {
     this.#queue.push(...frames);
@@ -133,10 +140,33 @@ export class WireStatements {
     this.#answers.push(answer);
   }
 
-  /** While refusing: drops a client frame, or forwards it when it ends a batch that already went. */
-  #refuseFrame(frame: Buffer, type: string): void {
-    // A Query or FunctionCall is answered on its own; a batch at its Sync.
-    if (type === 'Q' || type === 'F' || (type === 'S' && this.#refusingBatch)) {
+  /**
+   * While refusing: whether a client frame still goes to the server. A
+   * driver's own queries (connection set-up, never held) run, or the client
+   * library fails to connect; so does the rest of a batch that already went
+   * (its Sync, say) and a Terminate. A statement's Query, Parse or Bind is
+   * refused, and with it the rest of its batch.
+   */
+  #passesWhileRefusing(frame: Buffer, type: string): boolean {
+    switch (type) {
+      case 'Q':
+        return isDriverPreamble(cStrings(frame, 1)[0] ?? '');
+      case 'P':
+        return !this.#refusingBatch && isDriverPreamble(cStrings(frame, 2)[1] ?? '');
+      case 'B':
+        return !this.#refusingBatch && isDriverPreamble(this.#boundText(frame));
+      case 'F':
+        return false;
+      case 'X':
+        return true;
+      default:
+        return !this.#refusingBatch;
+    }
+  }
+
+  /** While refusing: drops a client frame; a Query, FunctionCall or a refused batch's Sync gets its answer. */
+  #refuseFrame(type: string): void {
+    if (type === 'Q' || type === 'F' || type === 'S') {
       this.#refusingBatch = false;
       // The Sync ends whatever the server began of the batch (a Parse that went
       // before the hold); the ROLLBACK's answer carries the refusal.
@@ -146,12 +176,7 @@ export class WireStatements {
       this.#rollBack(this.#skipping === null ? 'refused' : 'rolled-back');
       return;
     }
-    if (type === 'S' || type === 'X' || (type === 'H' && !this.#refusingBatch)) {
-      this.#server.write(frame);
-      if (type === 'S') this.#answers.push('ended');
-      return;
-    }
-    if (type !== 'H') this.#refusingBatch = true;
+    this.#refusingBatch = true;
   }
 
   /** Forwards queued client frames until a statement must wait for the schedule. */
@@ -165,9 +190,9 @@ export class WireStatements {
         const type = String.fromCharCode(frame[0]!);
         // While a statement runs, the next one waits; Sync, Flush, Parse and the like go on.
         if (this.#phase === 'running' && (type === 'Q' || type === 'B' || type === 'E')) break;
-        if (this.#refusing && this.#phase !== 'open') {
+        if (this.#refusing && this.#phase !== 'open' && !this.#passesWhileRefusing(frame, type)) {
           this.#queue.shift();
-          this.#refuseFrame(frame, type);
+          this.#refuseFrame(type);
           continue;
         }
         if (type === 'P') {
@@ -184,7 +209,8 @@ export class WireStatements {
         }
         this.#queue.shift();
         server.write(frame);
-        if (type === 'Q' || type === 'S' || type === 'F') this.#answers.push('client');
+        if (type === 'Q' || type === 'S' || type === 'F')
+          this.#answers.push(this.#refusing ? 'ended' : 'client');
         if (this.#phase === 'open' && (type === 'Q' || type === 'E')) {
           // The server keeps an Execute's answer until Sync or Flush, and the
           // Sync may be queued behind the next statement: ask for it now.
