@@ -183,7 +183,7 @@ export class BuyerEndpoint implements ConnectionOwner, AsyncDisposable {
 }
 
 /** How long the next run, or closing, waits for the code of a run that ended early to return. */
-const UNWIND_GRACE_MS = 2_000;
+const UNWIND_GRACE_MS = 5_000;
 
 /** Whether `promise` settled within `ms` (a guard for code that never returns, not a wait for progress). */
 async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
