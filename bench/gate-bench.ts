@@ -13,7 +13,7 @@
  * Figures, not assertions: the machine is shared, so read medians and ratios.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -118,6 +118,14 @@ async function main(): Promise<void> {
 
   console.log(`interleavings per second, 2 buyers, median of ${TRIALS} trials of ${RUNS_PER_TRIAL} runs:`);
   const scratch = await mkdtemp(join(tmpdir(), 'oversold-gate-bench-'));
+  try {
+    await ratesThroughTheGate(lab, scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function ratesThroughTheGate(lab: Lab, scratch: string): Promise<void> {
   const python = join(scratch, 'python-guarded-update.json');
   await writeFile(
     python,
